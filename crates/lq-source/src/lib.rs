@@ -1,2 +1,569 @@
-//! placeholder
+//! Log files as a DataFusion table.
+//!
+//! A [`LogSource`] holds the inputs (memory-mapped files or bytes read from a reader). For a query it
+//! builds a table with exactly the columns the query references ([`LogSource::table`]); each input is
+//! split into newline-aligned byte ranges that DataFusion scans as separate partitions, on all cores.
+//!
+//! Every non-blank line is a record. `@message` is the line, `@log` the directory and `@logStream` the
+//! file it came from, `@timestamp` the record's own time field. A line that is a JSON object has its
+//! keys flattened with dots (`request.status`, `tags.0`); only requested fields are extracted, as text
+//! (numbers as written), so a field whose type differs between lines never fails a query. A line that
+//! starts with `{` but is not valid JSON is still a record (with `@message` only) and is counted and
+//! reported in [`ScanStats`].
+//!
+//! This crate knows nothing about the query language.
+
+pub mod extract;
+pub mod timestamp;
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+use datafusion::arrow::array::{
+    ArrayRef, RecordBatch, StringBuilder, TimestampMillisecondBuilder, UInt64Builder,
+};
+use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit};
+use datafusion::catalog::TableProvider;
+use datafusion::catalog::streaming::StreamingTable;
+use datafusion::error::DataFusionError;
+use datafusion::execution::{SendableRecordBatchStream, TaskContext};
+use datafusion::physical_plan::stream::RecordBatchReceiverStreamBuilder;
+use datafusion::physical_plan::streaming::PartitionStream;
+
 pub use datafusion;
+
+use extract::{Captured, Targets};
+
+/// Name of the hidden column that orders records as they appear in the inputs (input index, then byte
+/// offset). Sorting on it gives a stable, partitioning-independent order for ties.
+pub const ROW_ORDER_COLUMN: &str = "__lq_row_order";
+
+/// Errors opening inputs or building a table.
+#[derive(Debug, thiserror::Error)]
+pub enum SourceError {
+    /// A file could not be opened or mapped.
+    #[error("cannot read {path}: {source}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+    /// DataFusion refused the table definition.
+    #[error(transparent)]
+    DataFusion(#[from] DataFusionError),
+}
+
+/// One input: a file on disk or bytes already in memory (stdin, an embedding application's buffer).
+#[derive(Debug, Clone)]
+pub enum Input {
+    /// A file path; it is memory-mapped.
+    File(PathBuf),
+    /// Bytes with the names used for `@log` and `@logStream`.
+    Bytes {
+        /// The log group name (`@log`).
+        log: String,
+        /// The log stream name (`@logStream`).
+        stream: String,
+        /// The content.
+        data: Arc<Vec<u8>>,
+    },
+}
+
+/// How inputs are scanned.
+#[derive(Debug, Clone)]
+pub struct SourceOptions {
+    /// The JSON field (flattened path) that holds each record's time; `None` tries
+    /// [`timestamp::DEFAULT_TIMESTAMP_FIELDS`] in order.
+    pub timestamp_field: Option<String>,
+    /// How many partitions to aim for (usually the number of cores).
+    pub target_partitions: usize,
+    /// Inputs smaller than this are not split further.
+    pub min_partition_bytes: usize,
+    /// Rows per Arrow batch.
+    pub batch_size: usize,
+}
+
+impl Default for SourceOptions {
+    fn default() -> Self {
+        SourceOptions {
+            timestamp_field: None,
+            target_partitions: std::thread::available_parallelism().map_or(1, |n| n.get()),
+            min_partition_bytes: 4 << 20,
+            batch_size: 8192,
+        }
+    }
+}
+
+/// A line that looked like JSON but could not be read as JSON.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MalformedLine {
+    /// The file (or stream name).
+    pub source: String,
+    /// 1-based line number.
+    pub line: u64,
+    /// What the JSON parser said.
+    pub error: String,
+}
+
+/// Counters of a scan, updated while partitions run.
+#[derive(Debug, Default)]
+pub struct ScanStats {
+    records: AtomicU64,
+    bytes: AtomicU64,
+    malformed: AtomicU64,
+    examples: Mutex<Vec<MalformedLine>>,
+}
+
+/// How many malformed lines are kept as examples.
+const MALFORMED_EXAMPLES: usize = 5;
+
+impl ScanStats {
+    /// Records (non-blank lines) read.
+    pub fn records(&self) -> u64 {
+        self.records.load(Ordering::Relaxed)
+    }
+    /// Bytes read.
+    pub fn bytes(&self) -> u64 {
+        self.bytes.load(Ordering::Relaxed)
+    }
+    /// Lines that started like JSON but were not valid JSON (still returned as records).
+    pub fn malformed(&self) -> u64 {
+        self.malformed.load(Ordering::Relaxed)
+    }
+    /// The first few malformed lines, in file order.
+    pub fn malformed_examples(&self) -> Vec<MalformedLine> {
+        let mut v = self.examples.lock().map(|g| g.clone()).unwrap_or_default();
+        v.sort_by(|a, b| (&a.source, a.line).cmp(&(&b.source, b.line)));
+        v.truncate(MALFORMED_EXAMPLES);
+        v
+    }
+    fn note_malformed(&self, line: MalformedLine) {
+        self.malformed.fetch_add(1, Ordering::Relaxed);
+        if let Ok(mut examples) = self.examples.lock() {
+            examples.push(line);
+            // Keep the earliest per file order; partitions finish in any order.
+            if examples.len() > 4 * MALFORMED_EXAMPLES {
+                examples.sort_by(|a, b| (&a.source, a.line).cmp(&(&b.source, b.line)));
+                examples.truncate(MALFORMED_EXAMPLES);
+            }
+        }
+    }
+}
+
+#[derive(Debug)]
+enum Bytes {
+    Mapped(memmap2::Mmap),
+    Owned(Arc<Vec<u8>>),
+}
+
+impl Bytes {
+    fn as_slice(&self) -> &[u8] {
+        match self {
+            Bytes::Mapped(m) => m,
+            Bytes::Owned(v) => v,
+        }
+    }
+}
+
+#[derive(Debug)]
+struct OpenInput {
+    index: u64,
+    display: String,
+    log: String,
+    stream: String,
+    bytes: Bytes,
+}
+
+/// Opened inputs, ready to be scanned by any number of queries.
+#[derive(Debug)]
+pub struct LogSource {
+    inputs: Vec<Arc<OpenInput>>,
+    options: SourceOptions,
+}
+
+fn names_for(path: &Path) -> (String, String) {
+    let stream = path
+        .file_name()
+        .map(|f| f.to_string_lossy().into_owned())
+        .unwrap_or_else(|| path.display().to_string());
+    let log = path
+        .parent()
+        .map(|p| p.display().to_string())
+        .filter(|p| !p.is_empty())
+        .unwrap_or_else(|| ".".to_string());
+    (log, stream)
+}
+
+impl LogSource {
+    /// Opens (memory-maps) every input.
+    pub fn open(inputs: Vec<Input>, options: SourceOptions) -> Result<Self, SourceError> {
+        let mut opened = Vec::with_capacity(inputs.len());
+        for (index, input) in inputs.into_iter().enumerate() {
+            let open = match input {
+                Input::File(path) => {
+                    let io = |source| SourceError::Io {
+                        path: path.clone(),
+                        source,
+                    };
+                    let file = std::fs::File::open(&path).map_err(io)?;
+                    let len = file.metadata().map_err(io)?.len();
+                    let bytes = if len == 0 {
+                        Bytes::Owned(Arc::new(Vec::new()))
+                    } else {
+                        // SAFETY: the map is read-only; a file truncated while mapped is the caller's
+                        // risk, as with every mmap-based reader.
+                        Bytes::Mapped(unsafe { memmap2::Mmap::map(&file) }.map_err(io)?)
+                    };
+                    let (log, stream) = names_for(&path);
+                    OpenInput {
+                        index: index as u64,
+                        display: path.display().to_string(),
+                        log,
+                        stream,
+                        bytes,
+                    }
+                }
+                Input::Bytes { log, stream, data } => OpenInput {
+                    index: index as u64,
+                    display: stream.clone(),
+                    log,
+                    stream,
+                    bytes: Bytes::Owned(data),
+                },
+            };
+            opened.push(Arc::new(open));
+        }
+        Ok(LogSource {
+            inputs: opened,
+            options,
+        })
+    }
+
+    /// Total bytes of all inputs.
+    pub fn total_bytes(&self) -> u64 {
+        self.inputs.iter().map(|i| i.bytes.as_slice().len() as u64).sum()
+    }
+
+    /// The Arrow type of a column of the given name.
+    pub fn column_type(name: &str) -> DataType {
+        match name {
+            "@timestamp" => DataType::Timestamp(TimeUnit::Millisecond, None),
+            ROW_ORDER_COLUMN => DataType::UInt64,
+            _ => DataType::Utf8,
+        }
+    }
+
+    /// A table with exactly the given columns (field names as a query writes them: `@timestamp`,
+    /// `@message`, `@log`, `@logStream`, [`ROW_ORDER_COLUMN`], `@@x` for a JSON key `@x`, any other name
+    /// a flattened JSON path). Scan counters go to `stats`.
+    pub fn table(
+        &self,
+        columns: &[String],
+        stats: Arc<ScanStats>,
+    ) -> Result<Arc<dyn TableProvider>, SourceError> {
+        let schema: SchemaRef = Arc::new(Schema::new(
+            columns
+                .iter()
+                .map(|c| Field::new(c, Self::column_type(c), true))
+                .collect::<Vec<_>>(),
+        ));
+        let layout = Arc::new(Layout::new(columns, self.options.timestamp_field.as_deref()));
+        let total = self.total_bytes() as usize;
+        let chunk = (total / self.options.target_partitions.max(1))
+            .max(self.options.min_partition_bytes)
+            .max(1);
+        let mut partitions: Vec<Arc<dyn PartitionStream>> = Vec::new();
+        for input in &self.inputs {
+            let len = input.bytes.as_slice().len();
+            let mut start = 0;
+            while start < len {
+                let end = (start + chunk).min(len);
+                partitions.push(Arc::new(RangeScan {
+                    input: input.clone(),
+                    start,
+                    end,
+                    schema: schema.clone(),
+                    layout: layout.clone(),
+                    stats: stats.clone(),
+                    batch_size: self.options.batch_size.max(1),
+                }));
+                start = end;
+            }
+        }
+        if partitions.is_empty() {
+            partitions.push(Arc::new(RangeScan {
+                input: Arc::new(OpenInput {
+                    index: 0,
+                    display: String::new(),
+                    log: String::new(),
+                    stream: String::new(),
+                    bytes: Bytes::Owned(Arc::new(Vec::new())),
+                }),
+                start: 0,
+                end: 0,
+                schema: schema.clone(),
+                layout,
+                stats,
+                batch_size: 1,
+            }));
+        }
+        Ok(Arc::new(StreamingTable::try_new(schema, partitions)?))
+    }
+}
+
+#[derive(Debug, Clone)]
+enum ColumnSource {
+    Timestamp,
+    Message,
+    Log,
+    LogStream,
+    RowOrder,
+    Json(usize),
+    Missing,
+}
+
+/// Where each output column comes from, and which JSON paths to extract.
+#[derive(Debug)]
+struct Layout {
+    columns: Vec<ColumnSource>,
+    targets: Targets,
+    /// Slots holding timestamp candidates, in priority order.
+    timestamp_slots: Vec<usize>,
+    needs_json: bool,
+}
+
+impl Layout {
+    fn new(columns: &[String], timestamp_field: Option<&str>) -> Self {
+        let mut paths: Vec<String> = Vec::new();
+        let mut slot_of = |path: &str, paths: &mut Vec<String>| -> usize {
+            match paths.iter().position(|p| p == path) {
+                Some(i) => i,
+                None => {
+                    paths.push(path.to_string());
+                    paths.len() - 1
+                }
+            }
+        };
+        let mut sources = Vec::new();
+        let mut wants_timestamp = false;
+        for c in columns {
+            let source = match c.as_str() {
+                "@timestamp" => {
+                    wants_timestamp = true;
+                    ColumnSource::Timestamp
+                }
+                "@message" => ColumnSource::Message,
+                "@log" => ColumnSource::Log,
+                "@logStream" => ColumnSource::LogStream,
+                ROW_ORDER_COLUMN => ColumnSource::RowOrder,
+                name if name.starts_with("@@") => ColumnSource::Json(slot_of(&name[1..], &mut paths)),
+                name if name.starts_with('@') => ColumnSource::Missing,
+                name => ColumnSource::Json(slot_of(name, &mut paths)),
+            };
+            sources.push(source);
+        }
+        let mut timestamp_slots = Vec::new();
+        if wants_timestamp {
+            match timestamp_field {
+                Some(field) => timestamp_slots.push(slot_of(field, &mut paths)),
+                None => {
+                    for field in timestamp::DEFAULT_TIMESTAMP_FIELDS {
+                        timestamp_slots.push(slot_of(field, &mut paths));
+                    }
+                }
+            }
+        }
+        Layout {
+            columns: sources,
+            needs_json: !paths.is_empty(),
+            targets: Targets::new(&paths),
+            timestamp_slots,
+        }
+    }
+}
+
+/// One newline-aligned byte range of one input: a line belongs to the range holding its first byte.
+#[derive(Debug)]
+struct RangeScan {
+    input: Arc<OpenInput>,
+    start: usize,
+    end: usize,
+    schema: SchemaRef,
+    layout: Arc<Layout>,
+    stats: Arc<ScanStats>,
+    batch_size: usize,
+}
+
+impl PartitionStream for RangeScan {
+    fn schema(&self) -> &SchemaRef {
+        &self.schema
+    }
+
+    fn execute(&self, _ctx: Arc<TaskContext>) -> SendableRecordBatchStream {
+        let mut builder = RecordBatchReceiverStreamBuilder::new(self.schema.clone(), 2);
+        let tx = builder.tx();
+        let job = RangeJob {
+            input: self.input.clone(),
+            start: self.start,
+            end: self.end,
+            schema: self.schema.clone(),
+            layout: self.layout.clone(),
+            stats: self.stats.clone(),
+            batch_size: self.batch_size,
+        };
+        builder.spawn_blocking(move || {
+            job.run(&mut |batch| tx.blocking_send(Ok(batch)).is_ok())
+        });
+        builder.build()
+    }
+}
+
+struct RangeJob {
+    input: Arc<OpenInput>,
+    start: usize,
+    end: usize,
+    schema: SchemaRef,
+    layout: Arc<Layout>,
+    stats: Arc<ScanStats>,
+    batch_size: usize,
+}
+
+enum Builder {
+    Time(TimestampMillisecondBuilder),
+    Text(StringBuilder),
+    Row(UInt64Builder),
+}
+
+impl RangeJob {
+    /// Decodes the range, handing each batch to `emit`; stops early when `emit` returns false.
+    fn run(&self, emit: &mut dyn FnMut(RecordBatch) -> bool) -> datafusion::error::Result<()> {
+        let data = self.input.bytes.as_slice();
+        let mut pos = self.start;
+        if pos > 0 && data[pos - 1] != b'\n' {
+            pos = match memchr::memchr(b'\n', &data[pos..]) {
+                Some(i) => pos + i + 1,
+                None => data.len(),
+            };
+        }
+        let first_line_offset = pos;
+        let mut first_line_number: Option<u64> = None;
+        let mut lines_before = 0u64;
+        let mut builders = self.new_builders();
+        let mut rows = 0usize;
+        let mut captured: Vec<Captured> = Vec::new();
+        let mut records = 0u64;
+        let range_start = pos;
+        while pos < self.end.max(self.start) && pos < data.len() {
+            let line_end = memchr::memchr(b'\n', &data[pos..]).map_or(data.len(), |i| pos + i);
+            let mut line = &data[pos..line_end];
+            let offset = pos;
+            pos = line_end + 1;
+            lines_before += 1;
+            if offset == 0 && line.starts_with(b"\xEF\xBB\xBF") {
+                line = &line[3..];
+            }
+            if line.last() == Some(&b'\r') {
+                line = &line[..line.len() - 1];
+            }
+            if line.iter().all(|b| b.is_ascii_whitespace()) {
+                continue;
+            }
+            records += 1;
+            let trimmed = line.trim_ascii_start();
+            let mut json_ok = false;
+            if self.layout.needs_json && trimmed.first() == Some(&b'{') {
+                match extract::extract(trimmed, &self.layout.targets, &mut captured) {
+                    Ok(()) => json_ok = true,
+                    Err(e) => {
+                        let base = *first_line_number.get_or_insert_with(|| {
+                            memchr::memchr_iter(b'\n', &data[..first_line_offset]).count() as u64 + 1
+                        });
+                        self.stats.note_malformed(MalformedLine {
+                            source: self.input.display.clone(),
+                            line: base + lines_before - 1,
+                            error: e.0,
+                        });
+                    }
+                }
+            }
+            if !json_ok {
+                captured.clear();
+                captured.resize(self.layout.targets.len(), None);
+            }
+            self.append_row(&mut builders, line, offset, &captured);
+            rows += 1;
+            if rows == self.batch_size {
+                let batch = self.finish(&mut builders, rows)?;
+                rows = 0;
+                if !emit(batch) {
+                    break;
+                }
+            }
+        }
+        self.stats.records.fetch_add(records, Ordering::Relaxed);
+        self.stats
+            .bytes
+            .fetch_add((pos.min(data.len()).saturating_sub(range_start)) as u64, Ordering::Relaxed);
+        if rows > 0 {
+            let batch = self.finish(&mut builders, rows)?;
+            emit(batch);
+        }
+        Ok(())
+    }
+
+    fn new_builders(&self) -> Vec<Builder> {
+        self.layout
+            .columns
+            .iter()
+            .map(|c| match c {
+                ColumnSource::Timestamp => Builder::Time(TimestampMillisecondBuilder::with_capacity(self.batch_size)),
+                ColumnSource::RowOrder => Builder::Row(UInt64Builder::with_capacity(self.batch_size)),
+                _ => Builder::Text(StringBuilder::with_capacity(self.batch_size, self.batch_size * 16)),
+            })
+            .collect()
+    }
+
+    fn append_row(&self, builders: &mut [Builder], line: &[u8], offset: usize, captured: &[Captured]) {
+        for (source, builder) in self.layout.columns.iter().zip(builders.iter_mut()) {
+            match (source, builder) {
+                (ColumnSource::Timestamp, Builder::Time(b)) => {
+                    let ts = self
+                        .layout
+                        .timestamp_slots
+                        .iter()
+                        .find_map(|&slot| captured.get(slot).and_then(|v| v.as_deref()))
+                        .and_then(timestamp::parse_timestamp_text);
+                    b.append_option(ts);
+                }
+                (ColumnSource::RowOrder, Builder::Row(b)) => {
+                    b.append_value((self.input.index << 40) | offset as u64);
+                }
+                (ColumnSource::Message, Builder::Text(b)) => b.append_value(String::from_utf8_lossy(line)),
+                (ColumnSource::Log, Builder::Text(b)) => b.append_value(&self.input.log),
+                (ColumnSource::LogStream, Builder::Text(b)) => b.append_value(&self.input.stream),
+                (ColumnSource::Json(slot), Builder::Text(b)) => {
+                    b.append_option(captured.get(*slot).and_then(|v| v.as_deref()))
+                }
+                (_, Builder::Text(b)) => b.append_null(),
+                (_, Builder::Time(b)) => b.append_null(),
+                (_, Builder::Row(b)) => b.append_null(),
+            }
+        }
+    }
+
+    fn finish(&self, builders: &mut [Builder], rows: usize) -> datafusion::error::Result<RecordBatch> {
+        let columns: Vec<ArrayRef> = builders
+            .iter_mut()
+            .map(|b| match b {
+                Builder::Time(b) => Arc::new(b.finish()) as ArrayRef,
+                Builder::Text(b) => Arc::new(b.finish()) as ArrayRef,
+                Builder::Row(b) => Arc::new(b.finish()) as ArrayRef,
+            })
+            .collect();
+        let options = datafusion::arrow::array::RecordBatchOptions::new().with_row_count(Some(rows));
+        Ok(RecordBatch::try_new_with_options(self.schema.clone(), columns, &options)?)
+    }
+}
