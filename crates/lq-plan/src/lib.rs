@@ -1,1 +1,28 @@
-//! placeholder
+//! Lowering of Logs Insights queries to DataFusion logical plans.
+//!
+//! [`source_columns`] tells which log fields a query reads, so the log source can materialise only
+//! those; [`plan_query`] then builds the [`datafusion::logical_expr::LogicalPlan`] over that table.
+//! The Logs Insights functions with no DataFusion equivalent live in [`udf`].
+//!
+//! Semantics chosen where Logs Insights leaves them open (see the README's language section): values
+//! are loosely typed (numbers compare numerically when both sides are numeric, otherwise as text); a
+//! comparison with a missing field is false (`!=` too), while `not` of a false or missing predicate
+//! is true; `sort` without a direction sorts descending; rows without `sort` come newest first; the
+//! text sort order is the "natural" order of the reference.
+
+pub mod functions;
+mod lower;
+pub mod udf;
+
+pub use lower::{Kind, PlanOptions, PlannedQuery, ROW_ORDER_COLUMN, plan_query, source_columns};
+
+/// Errors from planning.
+#[derive(Debug, thiserror::Error)]
+pub enum PlanError {
+    /// The query is wrong; the diagnostic points into the query text.
+    #[error(transparent)]
+    Query(#[from] lq_syntax::Diagnostic),
+    /// DataFusion rejected the plan (a bug in lq if it happens).
+    #[error("internal planning error: {0}")]
+    DataFusion(#[from] datafusion::error::DataFusionError),
+}

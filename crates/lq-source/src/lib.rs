@@ -338,7 +338,7 @@ struct Layout {
 impl Layout {
     fn new(columns: &[String], timestamp_field: Option<&str>) -> Self {
         let mut paths: Vec<String> = Vec::new();
-        let mut slot_of = |path: &str, paths: &mut Vec<String>| -> usize {
+        let slot_of = |path: &str, paths: &mut Vec<String>| -> usize {
             match paths.iter().position(|p| p == path) {
                 Some(i) => i,
                 None => {

@@ -1,1 +1,400 @@
-//! placeholder
+//! Run CloudWatch Logs Insights queries over local log files.
+//!
+//! `lq` is the library behind the `lq` command: an [`Engine`] compiles a query (parse → DataFusion
+//! plan), reads log files, readers or in-memory bytes as a table whose columns are exactly the fields
+//! the query references, and executes the plan on all cores.
+//!
+//! ```
+//! use lq::{Engine, Input};
+//!
+//! let logs = br#"{"timestamp":"2024-03-15T00:00:01Z","level":"ERROR","service":"cart"}
+//! {"timestamp":"2024-03-15T00:00:02Z","level":"INFO","service":"cart"}
+//! {"timestamp":"2024-03-15T00:00:03Z","level":"ERROR","service":"search"}
+//! "#;
+//! let engine = Engine::default();
+//! let result = engine
+//!     .run("filter level = 'ERROR' | stats count(*) as errors by service", vec![Input::bytes("app.log", logs.to_vec())])
+//!     .unwrap();
+//! assert_eq!(result.columns, ["service", "errors"]);
+//! assert_eq!(result.to_csv(), "service,errors\ncart,1\nsearch,1\n");
+//! assert_eq!(result.stats.records_scanned, 3);
+//! assert_eq!(result.stats.records_matched, 2);
+//! ```
+//!
+//! The stages live in their own crates: `lq-syntax` (parser), `lq-plan` (lowering to DataFusion),
+//! `lq-source` (log files as Arrow batches).
+
+pub mod format;
+
+use std::io::Read;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use datafusion::arrow::array::RecordBatch;
+use datafusion::execution::SendableRecordBatchStream;
+use datafusion::physical_plan::{ExecutionPlan, displayable};
+use datafusion::prelude::{SessionConfig, SessionContext};
+use futures::StreamExt;
+
+pub use datafusion;
+pub use lq_plan::PlanOptions;
+pub use lq_source::{MalformedLine, ScanStats};
+pub use lq_syntax::Diagnostic;
+
+/// Errors from compiling or running a query.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The query is invalid. `Display` shows the rendered diagnostic with a caret under the place.
+    #[error("{rendered}")]
+    Query {
+        /// What is wrong and where.
+        diagnostic: Diagnostic,
+        /// The diagnostic rendered against the query text.
+        rendered: String,
+    },
+    /// An input could not be read.
+    #[error("{0}")]
+    Io(String),
+    /// Execution failed.
+    #[error("query failed: {0}")]
+    Runtime(String),
+}
+
+impl Error {
+    fn query(diagnostic: Diagnostic, text: &str) -> Self {
+        let rendered = diagnostic.render(text);
+        Error::Query { diagnostic, rendered }
+    }
+
+    fn from_plan(e: lq_plan::PlanError, text: &str) -> Self {
+        match e {
+            lq_plan::PlanError::Query(d) => Error::query(d, text),
+            lq_plan::PlanError::DataFusion(e) => Error::Runtime(e.to_string()),
+        }
+    }
+}
+
+impl From<lq_source::SourceError> for Error {
+    fn from(e: lq_source::SourceError) -> Self {
+        match e {
+            lq_source::SourceError::Io { .. } => Error::Io(e.to_string()),
+            other => Error::Runtime(other.to_string()),
+        }
+    }
+}
+
+impl From<datafusion::error::DataFusionError> for Error {
+    fn from(e: datafusion::error::DataFusionError) -> Self {
+        Error::Runtime(e.to_string())
+    }
+}
+
+/// Where log records come from.
+#[derive(Debug, Clone)]
+pub struct Input(lq_source::Input);
+
+impl Input {
+    /// A file on disk (memory-mapped). `@log` is its directory and `@logStream` its file name.
+    pub fn path(path: impl Into<PathBuf>) -> Self {
+        Input(lq_source::Input::File(path.into()))
+    }
+
+    /// Bytes already in memory; `name` becomes `@logStream` (and `@log` is `memory`).
+    pub fn bytes(name: &str, data: Vec<u8>) -> Self {
+        Input(lq_source::Input::Bytes {
+            log: "memory".to_string(),
+            stream: name.to_string(),
+            data: Arc::new(data),
+        })
+    }
+
+    /// Everything a reader yields (e.g. stdin), read up front; `name` becomes `@logStream`.
+    pub fn reader(name: &str, mut reader: impl Read) -> Result<Self, Error> {
+        let mut data = Vec::new();
+        reader
+            .read_to_end(&mut data)
+            .map_err(|e| Error::Io(format!("cannot read {name}: {e}")))?;
+        Ok(Input(lq_source::Input::Bytes {
+            log: "stdin".to_string(),
+            stream: name.to_string(),
+            data: Arc::new(data),
+        }))
+    }
+}
+
+/// Settings of an [`Engine`].
+#[derive(Debug, Clone)]
+pub struct EngineOptions {
+    /// The JSON field holding each record's time (default: auto-detect `@timestamp`, `timestamp`,
+    /// `time`, `ts`, `eventTime`).
+    pub timestamp_field: Option<String>,
+    /// Partitions to scan in parallel (default: the number of cores).
+    pub target_partitions: usize,
+    /// Inputs smaller than this are not split (default 4 MiB).
+    pub min_partition_bytes: usize,
+    /// Only records with `@timestamp` at or after this instant (epoch ms).
+    pub start_ms: Option<i64>,
+    /// Only records with `@timestamp` at or before this instant (epoch ms).
+    pub end_ms: Option<i64>,
+    /// Row cap when the query has no `limit` (default 10,000, as in Logs Insights; `None` for all).
+    pub default_limit: Option<u64>,
+}
+
+impl Default for EngineOptions {
+    fn default() -> Self {
+        let source = lq_source::SourceOptions::default();
+        EngineOptions {
+            timestamp_field: None,
+            target_partitions: source.target_partitions,
+            min_partition_bytes: source.min_partition_bytes,
+            start_ms: None,
+            end_ms: None,
+            default_limit: Some(10_000),
+        }
+    }
+}
+
+/// Counters of one query run.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct QueryStats {
+    /// Records (non-blank lines) read.
+    pub records_scanned: u64,
+    /// Records that passed the time range and the filters before the first aggregation.
+    pub records_matched: u64,
+    /// Bytes read.
+    pub bytes_scanned: u64,
+    /// Lines that started like JSON but could not be read as JSON (still answered as records).
+    pub malformed_lines: u64,
+    /// The first few malformed lines.
+    pub malformed_examples: Vec<MalformedLine>,
+    /// Wall time of planning and execution.
+    pub elapsed: Duration,
+}
+
+/// The answer to a query.
+#[derive(Debug, Clone)]
+pub struct QueryResult {
+    /// Output column names, as Logs Insights names them (alias, else the expression as written).
+    pub columns: Vec<String>,
+    /// The rows.
+    pub batches: Vec<RecordBatch>,
+    /// What was read.
+    pub stats: QueryStats,
+    /// Non-fatal notes about the query, rendered.
+    pub warnings: Vec<String>,
+}
+
+impl QueryResult {
+    /// Number of rows.
+    pub fn row_count(&self) -> usize {
+        self.batches.iter().map(|b| b.num_rows()).sum()
+    }
+
+    /// The rows as CSV with a header line, values written as [`format`] writes them.
+    pub fn to_csv(&self) -> String {
+        format::to_csv(&self.columns, &self.batches)
+    }
+}
+
+/// A query compiled against a set of inputs, ready to execute.
+struct Prepared {
+    columns: Vec<String>,
+    warnings: Vec<String>,
+    physical: Arc<dyn ExecutionPlan>,
+    ctx: SessionContext,
+    stats: Arc<ScanStats>,
+}
+
+/// A running query whose batches arrive as they are produced.
+pub struct QueryStream {
+    /// Output column names.
+    pub columns: Vec<String>,
+    /// Non-fatal notes about the query.
+    pub warnings: Vec<String>,
+    stream: SendableRecordBatchStream,
+    physical: Arc<dyn ExecutionPlan>,
+    stats: Arc<ScanStats>,
+    started: Instant,
+}
+
+impl QueryStream {
+    /// The next batch, or `None` at the end.
+    pub async fn next(&mut self) -> Option<Result<RecordBatch, Error>> {
+        self.stream.next().await.map(|r| r.map_err(Error::from))
+    }
+
+    /// Counters so far (complete once the stream has ended).
+    pub fn stats(&self) -> QueryStats {
+        collect_stats(&self.physical, &self.stats, self.started)
+    }
+}
+
+/// Compiles and runs queries.
+#[derive(Debug, Clone, Default)]
+pub struct Engine {
+    options: EngineOptions,
+}
+
+impl Engine {
+    /// An engine with the given options.
+    pub fn new(options: EngineOptions) -> Self {
+        Engine { options }
+    }
+
+    /// The engine's options.
+    pub fn options(&self) -> &EngineOptions {
+        &self.options
+    }
+
+    fn plan_options(&self) -> PlanOptions {
+        PlanOptions {
+            start_ms: self.options.start_ms,
+            end_ms: self.options.end_ms,
+            default_limit: self.options.default_limit,
+        }
+    }
+
+    /// Checks a query without reading data; returns the same errors as running it would.
+    ///
+    /// ```
+    /// let err = lq::Engine::default().check("stats cout(*)").unwrap_err();
+    /// assert!(err.to_string().contains("did you mean `count`?"));
+    /// ```
+    pub fn check(&self, query: &str) -> Result<(), Error> {
+        self.explain(query).map(|_| ())
+    }
+
+    /// The optimised logical and physical plans of a query, without reading data.
+    pub fn explain(&self, query: &str) -> Result<String, Error> {
+        let runtime = runtime()?;
+        runtime.block_on(async {
+            let prepared = self.prepare(query, Vec::new()).await?;
+            Ok(format!(
+                "Output columns: {}\n\nPhysical plan:\n{}",
+                prepared.columns.join(", "),
+                displayable(prepared.physical.as_ref()).indent(true)
+            ))
+        })
+    }
+
+    async fn prepare(&self, text: &str, inputs: Vec<Input>) -> Result<Prepared, Error> {
+        let query = lq_syntax::parse(text).map_err(|d| Error::query(d, text))?;
+        let plan_options = self.plan_options();
+        let columns = lq_plan::source_columns(&query, &plan_options).map_err(|d| Error::query(d, text))?;
+        let source_options = lq_source::SourceOptions {
+            timestamp_field: self.options.timestamp_field.clone(),
+            target_partitions: self.options.target_partitions.max(1),
+            min_partition_bytes: self.options.min_partition_bytes,
+            ..Default::default()
+        };
+        let source = lq_source::LogSource::open(inputs.into_iter().map(|i| i.0).collect(), source_options)?;
+        let stats = Arc::new(ScanStats::default());
+        let table = source.table(&columns, stats.clone())?;
+        let planned = lq_plan::plan_query(&query, table, &plan_options).map_err(|e| Error::from_plan(e, text))?;
+        let config = SessionConfig::new()
+            .with_target_partitions(self.options.target_partitions.max(1))
+            .with_batch_size(8192);
+        let ctx = SessionContext::new_with_config(config);
+        let state = ctx.state();
+        let optimized = state.optimize(&planned.plan)?;
+        let physical = state.create_physical_plan(&optimized).await?;
+        Ok(Prepared {
+            columns: planned.columns,
+            warnings: planned.warnings.iter().map(|w| w.render(text)).collect(),
+            physical,
+            ctx,
+            stats,
+        })
+    }
+
+    /// Runs a query to completion (blocking; starts its own async runtime).
+    pub fn run(&self, query: &str, inputs: Vec<Input>) -> Result<QueryResult, Error> {
+        runtime()?.block_on(self.run_async(query, inputs))
+    }
+
+    /// Runs a query to completion inside an existing Tokio runtime.
+    pub async fn run_async(&self, query: &str, inputs: Vec<Input>) -> Result<QueryResult, Error> {
+        let mut stream = self.stream(query, inputs).await?;
+        let mut batches = Vec::new();
+        while let Some(batch) = stream.next().await {
+            let batch = batch?;
+            if batch.num_rows() > 0 {
+                batches.push(batch);
+            }
+        }
+        Ok(QueryResult {
+            stats: stream.stats(),
+            columns: stream.columns,
+            warnings: stream.warnings,
+            batches,
+        })
+    }
+
+    /// Starts a query and returns its batches as a stream.
+    pub async fn stream(&self, query: &str, inputs: Vec<Input>) -> Result<QueryStream, Error> {
+        let started = Instant::now();
+        let prepared = self.prepare(query, inputs).await?;
+        let partitions = prepared.physical.properties().output_partitioning().partition_count();
+        let physical = if partitions > 1 {
+            Arc::new(datafusion::physical_plan::coalesce_partitions::CoalescePartitionsExec::new(
+                prepared.physical.clone(),
+            )) as Arc<dyn ExecutionPlan>
+        } else {
+            prepared.physical.clone()
+        };
+        let stream = physical.execute(0, prepared.ctx.task_ctx())?;
+        Ok(QueryStream {
+            columns: prepared.columns,
+            warnings: prepared.warnings,
+            stream,
+            physical,
+            stats: prepared.stats,
+            started,
+        })
+    }
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime, Error> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Error::Runtime(format!("cannot start the async runtime: {e}")))
+}
+
+fn collect_stats(physical: &Arc<dyn ExecutionPlan>, scan: &ScanStats, started: Instant) -> QueryStats {
+    let scanned = scan.records();
+    QueryStats {
+        records_scanned: scanned,
+        records_matched: matched_rows(physical).unwrap_or(scanned),
+        bytes_scanned: scan.bytes(),
+        malformed_lines: scan.malformed(),
+        malformed_examples: scan.malformed_examples(),
+        elapsed: started.elapsed(),
+    }
+}
+
+/// Rows out of the filters nearest the scan (below any aggregation): the records that matched.
+fn matched_rows(plan: &Arc<dyn ExecutionPlan>) -> Option<u64> {
+    fn walk(plan: &Arc<dyn ExecutionPlan>) -> (Option<u64>, bool) {
+        let mut found: Option<u64> = None;
+        let mut aggregated_below = false;
+        for child in plan.children() {
+            let (f, a) = walk(child);
+            aggregated_below |= a;
+            if let Some(f) = f {
+                found = Some(found.unwrap_or(0) + f);
+            }
+        }
+        if found.is_some() {
+            return (found, aggregated_below);
+        }
+        let name = plan.name();
+        if name == "FilterExec" && !aggregated_below {
+            let rows = plan.metrics().and_then(|m| m.output_rows()).unwrap_or(0);
+            return (Some(rows as u64), false);
+        }
+        (None, aggregated_below || name == "AggregateExec")
+    }
+    walk(plan).0
+}

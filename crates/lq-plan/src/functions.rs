@@ -1,0 +1,402 @@
+//! The Logs Insights function catalogue: names, arities, and how each call becomes a DataFusion
+//! expression.
+
+use datafusion::arrow::datatypes::DataType;
+use datafusion::functions::expr_fn as f;
+use datafusion::functions_aggregate::expr_fn as agg;
+use datafusion::logical_expr::{Expr, cast, lit, when};
+use lq_syntax::ast::{Duration, Expr as AstExpr, ExprKind, TimeUnit};
+use lq_syntax::{Diagnostic, Span};
+
+use crate::lower::{Context, Kind, Lowering, Typed, pick_value, sort_expr, to_number, to_text, to_time};
+use crate::udf;
+
+/// Whether a function works per record or per group.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FunctionKind {
+    /// Evaluated per record (usable anywhere).
+    Scalar,
+    /// Evaluated per group (only in `stats`).
+    Aggregate,
+}
+
+/// A function of the language.
+#[derive(Debug, Clone, Copy)]
+pub struct Function {
+    /// Canonical name.
+    pub name: &'static str,
+    /// Scalar or aggregate.
+    pub kind: FunctionKind,
+    /// Fewest arguments.
+    pub min_args: usize,
+    /// Most arguments (`usize::MAX` for any number).
+    pub max_args: usize,
+    /// How it is called, for error messages.
+    pub usage: &'static str,
+}
+
+impl Function {
+    pub(crate) fn check_arity(&self, n: usize, span: Span) -> Result<(), Diagnostic> {
+        if n < self.min_args || n > self.max_args {
+            let expected = if self.min_args == self.max_args {
+                format!("{}", self.min_args)
+            } else if self.max_args == usize::MAX {
+                format!("at least {}", self.min_args)
+            } else {
+                format!("{} to {}", self.min_args, self.max_args)
+            };
+            return Err(Diagnostic::new(
+                format!("`{}` takes {expected} argument(s), got {n}", self.name),
+                span,
+            )
+            .with_hint(format!("usage: {}", self.usage)));
+        }
+        Ok(())
+    }
+}
+
+const fn scalar(name: &'static str, min_args: usize, max_args: usize, usage: &'static str) -> Function {
+    Function { name, kind: FunctionKind::Scalar, min_args, max_args, usage }
+}
+
+const fn aggregate(name: &'static str, min_args: usize, max_args: usize, usage: &'static str) -> Function {
+    Function { name, kind: FunctionKind::Aggregate, min_args, max_args, usage }
+}
+
+const ANY: usize = usize::MAX;
+
+/// Every function lq knows, with aliases.
+pub const FUNCTIONS: &[Function] = &[
+    scalar("ispresent", 1, 1, "ispresent(field)"),
+    scalar("isempty", 1, 1, "isempty(field)"),
+    scalar("isblank", 1, 1, "isblank(field)"),
+    scalar("coalesce", 1, ANY, "coalesce(a, b, ...)"),
+    scalar("concat", 1, ANY, "concat(a, b, ...)"),
+    scalar("strlen", 1, 1, "strlen(text)"),
+    scalar("toupper", 1, 1, "toupper(text)"),
+    scalar("tolower", 1, 1, "tolower(text)"),
+    scalar("trim", 1, 2, "trim(text [, characters])"),
+    scalar("ltrim", 1, 2, "ltrim(text [, characters])"),
+    scalar("rtrim", 1, 2, "rtrim(text [, characters])"),
+    scalar("substr", 2, 3, "substr(text, start [, length]) with a 0-based start"),
+    scalar("replace", 3, 3, "replace(text, search, replacement)"),
+    scalar("strcontains", 2, 2, "strcontains(text, search)"),
+    scalar("abs", 1, 1, "abs(number)"),
+    scalar("ceil", 1, 1, "ceil(number)"),
+    scalar("floor", 1, 1, "floor(number)"),
+    scalar("greatest", 1, ANY, "greatest(a, b, ...)"),
+    scalar("least", 1, ANY, "least(a, b, ...)"),
+    scalar("log", 1, 1, "log(number)"),
+    scalar("sqrt", 1, 1, "sqrt(number)"),
+    scalar("bin", 1, 1, "bin(period), e.g. bin(5m)"),
+    scalar("datefloor", 2, 2, "datefloor(timestamp, period)"),
+    scalar("dateceil", 2, 2, "dateceil(timestamp, period)"),
+    scalar("fromMillis", 1, 1, "fromMillis(epochMilliseconds)"),
+    scalar("toMillis", 1, 1, "toMillis(timestamp)"),
+    aggregate("count", 0, 1, "count(*) or count(field)"),
+    aggregate("count_distinct", 1, 1, "count_distinct(field)"),
+    aggregate("countDistinct", 1, 1, "countDistinct(field)"),
+    aggregate("sum", 1, 1, "sum(number)"),
+    aggregate("avg", 1, 1, "avg(number)"),
+    aggregate("min", 1, 1, "min(value)"),
+    aggregate("max", 1, 1, "max(value)"),
+    aggregate("pct", 2, 2, "pct(number, percentile), e.g. pct(latency, 99)"),
+    aggregate("percentile", 2, 2, "percentile(number, percentile)"),
+    aggregate("stddev", 1, 1, "stddev(number)"),
+    aggregate("earliest", 1, 1, "earliest(field)"),
+    aggregate("latest", 1, 1, "latest(field)"),
+    aggregate("sortsFirst", 1, 1, "sortsFirst(field)"),
+    aggregate("sortsLast", 1, 1, "sortsLast(field)"),
+];
+
+/// Finds a function by name, ignoring case.
+pub fn lookup(name: &str) -> Option<&'static Function> {
+    FUNCTIONS.iter().find(|f| f.name.eq_ignore_ascii_case(name))
+}
+
+/// All function names.
+pub fn names() -> Vec<&'static str> {
+    FUNCTIONS.iter().map(|f| f.name).collect()
+}
+
+/// Largest amount per unit before Logs Insights caps a period (`bin(300s)` acts as `bin(60s)`).
+fn period_cap(unit: TimeUnit) -> Option<u64> {
+    match unit {
+        TimeUnit::Millisecond => Some(1000),
+        TimeUnit::Second | TimeUnit::Minute => Some(60),
+        TimeUnit::Hour => Some(24),
+        _ => None,
+    }
+}
+
+/// Milliseconds in a fixed-length period (error for calendar units).
+pub(crate) fn duration_millis(d: &Duration, span: Span) -> Result<i64, Diagnostic> {
+    let unit = d.unit.fixed_millis().ok_or_else(|| {
+        Diagnostic::new("months, quarters and years have no fixed length", span)
+            .with_hint("use them in bin(), datefloor() or dateceil(); elsewhere write days, e.g. 30d")
+    })?;
+    i64::try_from(d.amount)
+        .ok()
+        .and_then(|a| a.checked_mul(unit as i64))
+        .ok_or_else(|| Diagnostic::new("time period is too large", span))
+}
+
+/// `(amount, unit)` arguments for the date rounding functions, applying the Logs Insights caps.
+fn period_args(lowering: &mut Lowering, e: &AstExpr) -> Result<(Expr, Expr), Diagnostic> {
+    let ExprKind::Duration(d) = &e.kind else {
+        return Err(Diagnostic::new("expected a time period", e.span).with_hint("write e.g. 5m, 1h or 1d"));
+    };
+    if d.amount == 0 {
+        return Err(Diagnostic::new("a period must be longer than zero", e.span));
+    }
+    let mut amount = d.amount;
+    if let Some(cap) = period_cap(d.unit)
+        && amount > cap
+    {
+        lowering.warn(
+            Diagnostic::new(
+                format!("period {} {:?} exceeds the cap of {cap} for its unit and acts as {cap} (as in Logs Insights)", d.amount, d.unit),
+                e.span,
+            )
+            .with_hint("use a larger unit, e.g. 5m instead of 300s"),
+        );
+        amount = cap;
+    }
+    let amount = i64::try_from(amount).map_err(|_| Diagnostic::new("time period is too large", e.span))?;
+    let (n, unit) = match d.unit {
+        TimeUnit::Week => (amount, "w"),
+        TimeUnit::Month => (amount, "mo"),
+        TimeUnit::Quarter => (amount.saturating_mul(3), "mo"),
+        TimeUnit::Year => (amount.saturating_mul(12), "mo"),
+        other => (amount.saturating_mul(other.fixed_millis().unwrap_or(1) as i64), "ms"),
+    };
+    Ok((lit(n), lit(unit)))
+}
+
+/// Rejects a regular expression the engine cannot run, pointing at it.
+pub(crate) fn check_regex(pattern: &str, span: Span) -> Result<(), Diagnostic> {
+    regex::RegexBuilder::new(pattern)
+        .size_limit(10 << 20)
+        .build()
+        .map(|_| ())
+        .map_err(|e| {
+            let detail = e.to_string();
+            let last = detail.lines().last().unwrap_or("").trim().to_string();
+            Diagnostic::new(format!("invalid regular expression: {last}"), span)
+                .with_hint("lq uses Rust regex syntax (like RE2): no look-around or back-references")
+        })
+}
+
+fn number_fn(lowering: &mut Lowering, args: &[AstExpr], ctx: &mut Context<'_>, f1: fn(Expr) -> Expr) -> Result<Typed, Diagnostic> {
+    let a = lowering.arg(&args[0], ctx)?;
+    Ok(Typed::new(f1(to_number(a)), Kind::Number))
+}
+
+fn text_fn(lowering: &mut Lowering, args: &[AstExpr], ctx: &mut Context<'_>, f1: fn(Expr) -> Expr) -> Result<Typed, Diagnostic> {
+    let a = lowering.arg(&args[0], ctx)?;
+    Ok(Typed::new(f1(to_text(a)), Kind::Text))
+}
+
+fn texts(lowering: &mut Lowering, args: &[AstExpr], ctx: &mut Context<'_>) -> Result<Vec<Expr>, Diagnostic> {
+    args.iter().map(|a| lowering.arg(a, ctx).map(to_text)).collect()
+}
+
+/// Lowers a scalar function call.
+pub(crate) fn lower_scalar(
+    lowering: &mut Lowering,
+    func: &Function,
+    args: &[AstExpr],
+    whole: &AstExpr,
+    ctx: &mut Context<'_>,
+) -> Result<Typed, Diagnostic> {
+    let t = match func.name {
+        "ispresent" => Typed::new(lowering.arg(&args[0], ctx)?.expr.is_not_null(), Kind::Bool),
+        "isempty" => {
+            let t = to_text(lowering.arg(&args[0], ctx)?);
+            Typed::new(t.clone().is_null().or(t.eq(lit(""))), Kind::Bool)
+        }
+        "isblank" => {
+            let t = to_text(lowering.arg(&args[0], ctx)?);
+            Typed::new(t.clone().is_null().or(f::btrim(vec![t, lit(" \t\r\n")]).eq(lit(""))), Kind::Bool)
+        }
+        "coalesce" => {
+            let typed: Vec<Typed> = args.iter().map(|a| lowering.arg(a, ctx)).collect::<Result<_, _>>()?;
+            let kind = typed[0].kind;
+            if typed.iter().all(|t| t.kind == kind) {
+                Typed::new(f::coalesce(typed.into_iter().map(|t| t.expr).collect()), kind)
+            } else if typed.iter().all(|t| matches!(t.kind, Kind::Number | Kind::Bool)) {
+                Typed::new(f::coalesce(typed.into_iter().map(to_number).collect()), Kind::Number)
+            } else {
+                Typed::new(f::coalesce(typed.into_iter().map(to_text).collect()), Kind::Text)
+            }
+        }
+        "concat" => Typed::new(f::concat(texts(lowering, args, ctx)?), Kind::Text),
+        "strlen" => {
+            let t = to_text(lowering.arg(&args[0], ctx)?);
+            Typed::new(cast(f::character_length(t), DataType::Float64), Kind::Number)
+        }
+        "toupper" => text_fn(lowering, args, ctx, f::upper)?,
+        "tolower" => text_fn(lowering, args, ctx, f::lower)?,
+        "trim" | "ltrim" | "rtrim" => {
+            let mut a = texts(lowering, args, ctx)?;
+            if a.len() == 1 {
+                a.push(lit(" \t\r\n"));
+            }
+            let e = match func.name {
+                "trim" => f::btrim(a),
+                "ltrim" => f::ltrim(a),
+                _ => f::rtrim(a),
+            };
+            Typed::new(e, Kind::Text)
+        }
+        "substr" => {
+            let s = to_text(lowering.arg(&args[0], ctx)?);
+            let start = cast(to_number(lowering.arg(&args[1], ctx)?), DataType::Int64) + lit(1i64);
+            let e = if args.len() == 3 {
+                let len = cast(to_number(lowering.arg(&args[2], ctx)?), DataType::Int64);
+                f::substring(s, start, len)
+            } else {
+                f::substr(s, start)
+            };
+            Typed::new(e, Kind::Text)
+        }
+        "replace" => {
+            let a = texts(lowering, args, ctx)?;
+            let mut it = a.into_iter();
+            let (s, from, to) = (it.next(), it.next(), it.next());
+            match (s, from, to) {
+                (Some(s), Some(from), Some(to)) => Typed::new(f::replace(s, from, to), Kind::Text),
+                _ => return Err(Diagnostic::new("`replace` takes 3 arguments", whole.span)),
+            }
+        }
+        "strcontains" => {
+            let a = texts(lowering, args, ctx)?;
+            let mut it = a.into_iter();
+            match (it.next(), it.next()) {
+                (Some(s), Some(search)) => Typed::new(f::strpos(s, search).gt(lit(0i64)), Kind::Bool),
+                _ => return Err(Diagnostic::new("`strcontains` takes 2 arguments", whole.span)),
+            }
+        }
+        "abs" => number_fn(lowering, args, ctx, f::abs)?,
+        "ceil" => number_fn(lowering, args, ctx, f::ceil)?,
+        "floor" => number_fn(lowering, args, ctx, f::floor)?,
+        "log" => number_fn(lowering, args, ctx, |x| when(x.clone().gt(lit(0.0)), f::ln(x)).end().unwrap_or(lit(ScalarValueNull::f64())))?,
+        "sqrt" => number_fn(lowering, args, ctx, |x| when(x.clone().gt_eq(lit(0.0)), f::sqrt(x)).end().unwrap_or(lit(ScalarValueNull::f64())))?,
+        "greatest" | "least" => {
+            let a: Vec<Expr> = args.iter().map(|a| lowering.arg(a, ctx).map(to_number)).collect::<Result<_, _>>()?;
+            let e = if a.len() == 1 {
+                a.into_iter().next().unwrap_or(lit(ScalarValueNull::f64()))
+            } else if func.name == "greatest" {
+                f::greatest(a)
+            } else {
+                f::least(a)
+            };
+            Typed::new(e, Kind::Number)
+        }
+        "bin" => {
+            let ts = lowering.timestamp(whole.span)?;
+            let (n, unit) = period_args(lowering, &args[0])?;
+            Typed::new(udf::LQ_DATEFLOOR.call(vec![ts.expr, n, unit]), Kind::Time)
+        }
+        "datefloor" | "dateceil" => {
+            let ts = to_time(lowering.arg(&args[0], ctx)?);
+            let (n, unit) = period_args(lowering, &args[1])?;
+            let udf = if func.name == "datefloor" { &udf::LQ_DATEFLOOR } else { &udf::LQ_DATECEIL };
+            Typed::new(udf.call(vec![ts, n, unit]), Kind::Time)
+        }
+        "fromMillis" => {
+            let n = to_number(lowering.arg(&args[0], ctx)?);
+            Typed::new(
+                cast(cast(n, DataType::Int64), DataType::Timestamp(datafusion::arrow::datatypes::TimeUnit::Millisecond, None)),
+                Kind::Time,
+            )
+        }
+        "toMillis" => {
+            let ts = to_time(lowering.arg(&args[0], ctx)?);
+            Typed::new(cast(cast(ts, DataType::Int64), DataType::Float64), Kind::Number)
+        }
+        other => {
+            return Err(Diagnostic::new(format!("`{other}` is not a scalar function"), whole.span));
+        }
+    };
+    Ok(t)
+}
+
+struct ScalarValueNull;
+
+impl ScalarValueNull {
+    fn f64() -> datafusion::common::ScalarValue {
+        datafusion::common::ScalarValue::Float64(None)
+    }
+}
+
+/// Lowers an aggregate call; arguments are lowered in the record scope before the `stats`.
+pub(crate) fn lower_aggregate(
+    lowering: &mut Lowering,
+    func: &Function,
+    args: &[AstExpr],
+    whole: &AstExpr,
+) -> Result<(Expr, Kind), Diagnostic> {
+    let first_arg = |lowering: &mut Lowering| -> Result<Typed, Diagnostic> {
+        match args.first() {
+            Some(a) if a.kind == ExprKind::Star => Err(Diagnostic::new("`*` is only allowed in `count(*)`", a.span)),
+            Some(a) => lowering.row_arg(a),
+            None => Err(Diagnostic::new(format!("`{}` needs an argument", func.name), whole.span)),
+        }
+    };
+    Ok(match func.name {
+        "count" => match args.first() {
+            None => (agg::count(lit(1i64)), Kind::Number),
+            Some(a) if a.kind == ExprKind::Star => (agg::count(lit(1i64)), Kind::Number),
+            Some(_) => (agg::count(first_arg(lowering)?.expr), Kind::Number),
+        },
+        "count_distinct" | "countDistinct" => (agg::count_distinct(first_arg(lowering)?.expr), Kind::Number),
+        "sum" => (agg::sum(to_number(first_arg(lowering)?)), Kind::Number),
+        "avg" => (agg::avg(to_number(first_arg(lowering)?)), Kind::Number),
+        "stddev" => (agg::stddev_pop(to_number(first_arg(lowering)?)), Kind::Number),
+        "pct" | "percentile" => {
+            let value = to_number(first_arg(lowering)?);
+            let p = match &args[1].kind {
+                ExprKind::Number(n) if (0.0..=100.0).contains(&n.as_f64()) => n.as_f64(),
+                _ => {
+                    return Err(Diagnostic::new("the percentile must be a number from 0 to 100", args[1].span)
+                        .with_hint("write e.g. pct(latency, 99)"));
+                }
+            };
+            (agg::percentile_cont(value.sort(true, false), lit(p / 100.0)), Kind::Number)
+        }
+        "min" | "max" => {
+            let t = first_arg(lowering)?;
+            let is_min = func.name == "min";
+            let pick = |e: Expr| if is_min { agg::min(e) } else { agg::max(e) };
+            match t.kind {
+                // Text: the numeric extreme when any value is a number, else the textual one.
+                Kind::Text => (
+                    f::coalesce(vec![udf::LQ_TEXT.call(vec![pick(udf::LQ_NUM.call(vec![t.expr.clone()]))]), pick(t.expr)]),
+                    Kind::Text,
+                ),
+                Kind::Bool => (pick(to_number(t)), Kind::Number),
+                kind => (pick(t.expr), kind),
+            }
+        }
+        "earliest" | "latest" => {
+            let t = first_arg(lowering)?;
+            let ts = lowering.timestamp(whole.span)?;
+            let mut order = vec![ts.expr.sort(true, false)];
+            if let Some(row) = lowering.row_order() {
+                order.push(row.sort(true, false));
+            }
+            (pick_value(func.name == "earliest", t.expr, order)?, t.kind)
+        }
+        "sortsFirst" | "sortsLast" => {
+            let t = first_arg(lowering)?;
+            let mut order = vec![sort_expr(t.clone(), true)];
+            if let Some(row) = lowering.row_order() {
+                order.push(row.sort(true, false));
+            }
+            (pick_value(func.name == "sortsFirst", t.expr, order)?, t.kind)
+        }
+        other => return Err(Diagnostic::new(format!("`{other}` is not an aggregate function"), whole.span)),
+    })
+}
+

@@ -1,0 +1,476 @@
+//! Scalar functions with Logs Insights semantics that DataFusion does not have: loose number and text
+//! conversion, loose comparison, the natural sort order, and calendar-aware date rounding.
+
+use std::sync::{Arc, LazyLock};
+
+use chrono::{Datelike, NaiveDate, TimeZone, Utc};
+use datafusion::arrow::array::{
+    Array, ArrayRef, AsArray, BinaryBuilder, BooleanBuilder, Float64Array, Float64Builder, StringArray,
+    StringBuilder, TimestampMillisecondBuilder,
+};
+use datafusion::arrow::compute::cast;
+use datafusion::arrow::datatypes::{DataType, Float64Type, Int64Type, TimeUnit, TimestampMillisecondType};
+use datafusion::common::{DataFusionError, Result, ScalarValue, exec_err};
+use datafusion::logical_expr::{
+    ColumnarValue, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, Volatility,
+};
+
+pub use lq_number::{format_number, parse_number};
+
+/// Number and text forms of loosely typed values.
+pub mod lq_number {
+    /// Parses text as a number the way loose typing does: decimal numbers with optional sign,
+    /// fraction and exponent (surrounding spaces allowed), and `true`/`false` as 1/0.
+    ///
+    /// ```
+    /// use lq_plan::udf::parse_number;
+    /// assert_eq!(parse_number(" 200 "), Some(200.0));
+    /// assert_eq!(parse_number("-1.5e3"), Some(-1500.0));
+    /// assert_eq!(parse_number("true"), Some(1.0));
+    /// assert_eq!(parse_number("NaN"), None);
+    /// assert_eq!(parse_number("12abc"), None);
+    /// ```
+    pub fn parse_number(text: &str) -> Option<f64> {
+        let t = text.trim();
+        match t {
+            "true" => return Some(1.0),
+            "false" => return Some(0.0),
+            _ => {}
+        }
+        let b = t.as_bytes();
+        let mut i = 0;
+        if i < b.len() && (b[i] == b'-' || b[i] == b'+') {
+            i += 1;
+        }
+        let digits_start = i;
+        while i < b.len() && b[i].is_ascii_digit() {
+            i += 1;
+        }
+        let mut digits = i - digits_start;
+        if i < b.len() && b[i] == b'.' {
+            i += 1;
+            let f = i;
+            while i < b.len() && b[i].is_ascii_digit() {
+                i += 1;
+            }
+            digits += i - f;
+        }
+        if digits == 0 {
+            return None;
+        }
+        if i < b.len() && (b[i] == b'e' || b[i] == b'E') {
+            i += 1;
+            if i < b.len() && (b[i] == b'-' || b[i] == b'+') {
+                i += 1;
+            }
+            let e = i;
+            while i < b.len() && b[i].is_ascii_digit() {
+                i += 1;
+            }
+            if i == e {
+                return None;
+            }
+        }
+        if i != b.len() {
+            return None;
+        }
+        t.parse::<f64>().ok().filter(|v| v.is_finite())
+    }
+
+    /// Formats a number without a trailing `.0` when it is integral.
+    ///
+    /// ```
+    /// use lq_plan::udf::format_number;
+    /// assert_eq!(format_number(5.0), "5");
+    /// assert_eq!(format_number(21.729), "21.729");
+    /// ```
+    pub fn format_number(v: f64) -> String {
+        if v.is_finite() && v == v.trunc() && v.abs() < 1e15 {
+            format!("{}", v as i64)
+        } else {
+            format!("{v}")
+        }
+    }
+}
+
+/// Formats epoch milliseconds as Logs Insights shows timestamps: `YYYY-MM-DD HH:MM:SS.mmm` (UTC).
+///
+/// ```
+/// assert_eq!(lq_plan::udf::format_timestamp(1710460804051), "2024-03-15 00:00:04.051");
+/// ```
+pub fn format_timestamp(ms: i64) -> String {
+    match Utc.timestamp_millis_opt(ms).single() {
+        Some(dt) => dt.format("%Y-%m-%d %H:%M:%S%.3f").to_string(),
+        None => ms.to_string(),
+    }
+}
+
+fn arrays(args: &ScalarFunctionArgs) -> Result<Vec<ArrayRef>> {
+    ColumnarValue::values_to_arrays(&args.args)
+}
+
+/// Any array as loose numbers (null where a value is not numeric).
+pub fn numbers_of(array: &ArrayRef) -> Result<Float64Array> {
+    Ok(match array.data_type() {
+        DataType::Float64 => array.as_primitive::<Float64Type>().clone(),
+        DataType::Utf8 => {
+            let s = array.as_string::<i32>();
+            s.iter().map(|v| v.and_then(parse_number)).collect()
+        }
+        DataType::Utf8View => {
+            let s = array.as_string_view();
+            s.iter().map(|v| v.and_then(parse_number)).collect()
+        }
+        DataType::Timestamp(TimeUnit::Millisecond, _) => array
+            .as_primitive::<TimestampMillisecondType>()
+            .iter()
+            .map(|v| v.map(|x| x as f64))
+            .collect(),
+        DataType::Null => Float64Array::new_null(array.len()),
+        _ => {
+            let c = cast(array, &DataType::Float64)?;
+            c.as_primitive::<Float64Type>().clone()
+        }
+    })
+}
+
+/// Any array as loose text: numbers without trailing `.0`, booleans as 1/0, timestamps formatted.
+pub fn texts_of(array: &ArrayRef) -> Result<StringArray> {
+    Ok(match array.data_type() {
+        DataType::Utf8 => array.as_string::<i32>().clone(),
+        DataType::Float64 => array
+            .as_primitive::<Float64Type>()
+            .iter()
+            .map(|v| v.map(format_number))
+            .collect(),
+        DataType::Int64 => array
+            .as_primitive::<Int64Type>()
+            .iter()
+            .map(|v| v.map(|x| x.to_string()))
+            .collect(),
+        DataType::Boolean => array
+            .as_boolean()
+            .iter()
+            .map(|v| v.map(|b| if b { "1" } else { "0" }.to_string()))
+            .collect(),
+        DataType::Timestamp(TimeUnit::Millisecond, _) => array
+            .as_primitive::<TimestampMillisecondType>()
+            .iter()
+            .map(|v| v.map(format_timestamp))
+            .collect(),
+        DataType::Null => StringArray::new_null(array.len()),
+        _ => {
+            let c = cast(array, &DataType::Utf8)?;
+            c.as_string::<i32>().clone()
+        }
+    })
+}
+
+macro_rules! simple_udf {
+    ($ty:ident, $name:literal, $args:expr, $ret:expr, $body:expr) => {
+        #[derive(Debug, PartialEq, Eq, Hash)]
+        struct $ty {
+            signature: Signature,
+        }
+        impl ScalarUDFImpl for $ty {
+            fn name(&self) -> &str {
+                $name
+            }
+            fn signature(&self) -> &Signature {
+                &self.signature
+            }
+            fn return_type(&self, _arg_types: &[DataType]) -> Result<DataType> {
+                Ok($ret)
+            }
+            fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
+                let arrays = arrays(&args)?;
+                let f: fn(&[ArrayRef]) -> Result<ArrayRef> = $body;
+                Ok(ColumnarValue::Array(f(&arrays)?))
+            }
+        }
+        impl $ty {
+            fn udf() -> Arc<ScalarUDF> {
+                Arc::new(ScalarUDF::new_from_impl($ty {
+                    signature: Signature::any($args, Volatility::Immutable),
+                }))
+            }
+        }
+    };
+}
+
+simple_udf!(LqNum, "lq_num", 1, DataType::Float64, |a| Ok(Arc::new(numbers_of(&a[0])?)));
+simple_udf!(LqText, "lq_text", 1, DataType::Utf8, |a| Ok(Arc::new(texts_of(&a[0])?)));
+simple_udf!(LqSortKey, "lq_sort_key", 1, DataType::Binary, |a| {
+    let texts = texts_of(&a[0])?;
+    let mut out = BinaryBuilder::with_capacity(texts.len(), texts.len() * 16);
+    let mut buf = Vec::new();
+    for v in texts.iter() {
+        match v {
+            Some(s) => {
+                sort_key(s, &mut buf);
+                out.append_value(&buf);
+            }
+            None => out.append_null(),
+        }
+    }
+    Ok(Arc::new(out.finish()))
+});
+
+/// Writes the byte string whose order is the Logs Insights "natural" order of `text`: every value
+/// that is not a number sorts before every number; numbers compare numerically; other values compare
+/// chunk by chunk, digit runs by length and then value, other characters by code point.
+pub fn sort_key(text: &str, out: &mut Vec<u8>) {
+    out.clear();
+    if let Some(n) = parse_number(text).filter(|_| !text.trim().is_empty() && text != "true" && text != "false") {
+        out.push(2);
+        let bits = n.to_bits();
+        let ordered = if bits >> 63 == 1 { !bits } else { bits ^ (1 << 63) };
+        out.extend_from_slice(&ordered.to_be_bytes());
+        return;
+    }
+    out.push(1);
+    let bytes = text.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i].is_ascii_digit() {
+            let start = i;
+            while i < bytes.len() && bytes[i].is_ascii_digit() {
+                i += 1;
+            }
+            out.push(b'0');
+            out.extend_from_slice(&((i - start) as u32).to_be_bytes());
+            out.extend_from_slice(&bytes[start..i]);
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+}
+
+/// Comparison operators of [`lq_compare`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum CompareOp {
+    /// `=`
+    Eq,
+    /// `!=`
+    NotEq,
+    /// `<`
+    Lt,
+    /// `<=`
+    LtEq,
+    /// `>`
+    Gt,
+    /// `>=`
+    GtEq,
+}
+
+impl CompareOp {
+    fn name(self) -> &'static str {
+        match self {
+            CompareOp::Eq => "lq_eq",
+            CompareOp::NotEq => "lq_not_eq",
+            CompareOp::Lt => "lq_lt",
+            CompareOp::LtEq => "lq_lt_eq",
+            CompareOp::Gt => "lq_gt",
+            CompareOp::GtEq => "lq_gt_eq",
+        }
+    }
+    fn holds(self, o: std::cmp::Ordering) -> bool {
+        use std::cmp::Ordering::*;
+        match self {
+            CompareOp::Eq => o == Equal,
+            CompareOp::NotEq => o != Equal,
+            CompareOp::Lt => o == Less,
+            CompareOp::LtEq => o != Greater,
+            CompareOp::Gt => o == Greater,
+            CompareOp::GtEq => o != Less,
+        }
+    }
+}
+
+/// Loose comparison: numerically when both values are numbers (or numeric text), otherwise as text;
+/// null when either side is missing.
+#[derive(Debug, PartialEq, Eq, Hash)]
+struct LooseCompare {
+    op: CompareOp,
+    signature: Signature,
+}
+
+impl ScalarUDFImpl for LooseCompare {
+    fn name(&self) -> &str {
+        self.op.name()
+    }
+    fn signature(&self) -> &Signature {
+        &self.signature
+    }
+    fn return_type(&self, _: &[DataType]) -> Result<DataType> {
+        Ok(DataType::Boolean)
+    }
+    fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
+        let a = arrays(&args)?;
+        let (an, bn) = (numbers_of(&a[0])?, numbers_of(&a[1])?);
+        let (at, bt) = (texts_of(&a[0])?, texts_of(&a[1])?);
+        let mut out = BooleanBuilder::with_capacity(an.len());
+        for i in 0..an.len() {
+            let ordering = if an.is_valid(i) && bn.is_valid(i) {
+                an.value(i).partial_cmp(&bn.value(i))
+            } else if at.is_valid(i) && bt.is_valid(i) {
+                Some(at.value(i).cmp(bt.value(i)))
+            } else {
+                None
+            };
+            out.append_option(ordering.map(|o| self.op.holds(o)));
+        }
+        Ok(ColumnarValue::Array(Arc::new(out.finish())))
+    }
+}
+
+/// The loose comparison function for an operator.
+pub fn lq_compare(op: CompareOp) -> Arc<ScalarUDF> {
+    Arc::new(ScalarUDF::new_from_impl(LooseCompare {
+        op,
+        signature: Signature::any(2, Volatility::Immutable),
+    }))
+}
+
+/// Rounds timestamps down (`datefloor`) or up (`dateceil`) to a period: `(ts, amount, unit)` where unit
+/// is `ms` (any fixed length in milliseconds, epoch-aligned), `w` (weeks aligned to Monday) or `mo`
+/// (calendar months in UTC).
+#[derive(Debug, PartialEq, Eq, Hash)]
+struct DateRound {
+    ceil: bool,
+    signature: Signature,
+}
+
+const WEEK_ORIGIN_MS: i64 = 4 * 86_400_000; // 1970-01-05, a Monday
+
+fn months_floor(ms: i64, n: i64) -> Option<i64> {
+    let dt = Utc.timestamp_millis_opt(ms).single()?;
+    let months = i64::from(dt.year() - 1970) * 12 + i64::from(dt.month0());
+    let floored = months.div_euclid(n) * n;
+    month_start(floored)
+}
+
+fn month_start(months: i64) -> Option<i64> {
+    let year = 1970 + months.div_euclid(12);
+    let month = months.rem_euclid(12) as u32 + 1;
+    let date = NaiveDate::from_ymd_opt(i32::try_from(year).ok()?, month, 1)?;
+    Some(date.and_hms_opt(0, 0, 0)?.and_utc().timestamp_millis())
+}
+
+/// Rounds epoch milliseconds to a period; see [`DateRound`].
+pub fn round_millis(ms: i64, amount: i64, unit: &str, ceil: bool) -> Option<i64> {
+    if amount <= 0 {
+        return None;
+    }
+    let floor = match unit {
+        "ms" => ms.div_euclid(amount) * amount,
+        "w" => {
+            let p = amount * 7 * 86_400_000;
+            (ms - WEEK_ORIGIN_MS).div_euclid(p) * p + WEEK_ORIGIN_MS
+        }
+        "mo" => months_floor(ms, amount)?,
+        _ => return None,
+    };
+    if !ceil || floor == ms {
+        return Some(floor);
+    }
+    match unit {
+        "ms" => Some(floor + amount),
+        "w" => Some(floor + amount * 7 * 86_400_000),
+        _ => {
+            let dt = Utc.timestamp_millis_opt(floor).single()?;
+            let months = i64::from(dt.year() - 1970) * 12 + i64::from(dt.month0());
+            month_start(months + amount)
+        }
+    }
+}
+
+impl ScalarUDFImpl for DateRound {
+    fn name(&self) -> &str {
+        if self.ceil { "lq_dateceil" } else { "lq_datefloor" }
+    }
+    fn signature(&self) -> &Signature {
+        &self.signature
+    }
+    fn return_type(&self, _: &[DataType]) -> Result<DataType> {
+        Ok(DataType::Timestamp(TimeUnit::Millisecond, None))
+    }
+    fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
+        let (amount, unit) = match (&args.args[1], &args.args[2]) {
+            (
+                ColumnarValue::Scalar(ScalarValue::Int64(Some(a))),
+                ColumnarValue::Scalar(ScalarValue::Utf8(Some(u))),
+            ) => (*a, u.clone()),
+            _ => return exec_err!("{}: the period must be a constant", self.name()),
+        };
+        let ts = args.args[0].to_array(args.number_rows)?;
+        let ts = cast(&ts, &DataType::Timestamp(TimeUnit::Millisecond, None))
+            .map_err(|e| DataFusionError::Execution(format!("{}: {e}", self.name())))?;
+        let ts = ts.as_primitive::<TimestampMillisecondType>();
+        let mut out = TimestampMillisecondBuilder::with_capacity(ts.len());
+        for v in ts.iter() {
+            out.append_option(v.and_then(|ms| round_millis(ms, amount, &unit, self.ceil)));
+        }
+        Ok(ColumnarValue::Array(Arc::new(out.finish())))
+    }
+}
+
+/// `lq_num(x)`: loose number.
+pub static LQ_NUM: LazyLock<Arc<ScalarUDF>> = LazyLock::new(LqNum::udf);
+/// `lq_text(x)`: loose text.
+pub static LQ_TEXT: LazyLock<Arc<ScalarUDF>> = LazyLock::new(LqText::udf);
+/// `lq_sort_key(x)`: natural sort key.
+pub static LQ_SORT_KEY: LazyLock<Arc<ScalarUDF>> = LazyLock::new(LqSortKey::udf);
+/// `lq_datefloor(ts, amount, unit)`.
+pub static LQ_DATEFLOOR: LazyLock<Arc<ScalarUDF>> = LazyLock::new(|| {
+    Arc::new(ScalarUDF::new_from_impl(DateRound {
+        ceil: false,
+        signature: Signature::any(3, Volatility::Immutable),
+    }))
+});
+/// `lq_dateceil(ts, amount, unit)`.
+pub static LQ_DATECEIL: LazyLock<Arc<ScalarUDF>> = LazyLock::new(|| {
+    Arc::new(ScalarUDF::new_from_impl(DateRound {
+        ceil: true,
+        signature: Signature::any(3, Volatility::Immutable),
+    }))
+});
+
+#[allow(dead_code)]
+fn unused(_: Float64Builder, _: StringBuilder) {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn natural_sort_matches_the_published_sequence() {
+        let sequence = [
+            "!:", "#", "*%04", "0#", "5A", "111A", "2345_", "@", "@_", "A", "A9876fghj", "a12345hfh", "0", "01",
+            "1", "2", "3",
+        ];
+        let keys: Vec<Vec<u8>> = sequence
+            .iter()
+            .map(|s| {
+                let mut k = Vec::new();
+                sort_key(s, &mut k);
+                k
+            })
+            .collect();
+        for i in 1..keys.len() {
+            assert!(keys[i - 1] <= keys[i], "{} should sort before {}", sequence[i - 1], sequence[i]);
+        }
+    }
+
+    #[test]
+    fn rounding() {
+        let t = 1710460804051; // 2024-03-15 00:00:04.051, a Friday
+        assert_eq!(format_timestamp(round_millis(t, 300_000, "ms", false).unwrap()), "2024-03-15 00:00:00.000");
+        assert_eq!(format_timestamp(round_millis(t, 300_000, "ms", true).unwrap()), "2024-03-15 00:05:00.000");
+        assert_eq!(format_timestamp(round_millis(t, 1, "w", false).unwrap()), "2024-03-11 00:00:00.000");
+        assert_eq!(format_timestamp(round_millis(t, 3, "mo", false).unwrap()), "2024-01-01 00:00:00.000");
+        assert_eq!(format_timestamp(round_millis(t, 1, "mo", true).unwrap()), "2024-04-01 00:00:00.000");
+        assert_eq!(format_timestamp(round_millis(t, 12, "mo", false).unwrap()), "2024-01-01 00:00:00.000");
+    }
+}
