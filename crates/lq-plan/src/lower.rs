@@ -510,13 +510,6 @@ impl Lowering {
         for item in &stats.aggregates {
             let name = item.output_name();
             check_functions(&item.expr)?;
-            if !contains_aggregate(&item.expr) {
-                return Err(Diagnostic::new(
-                    format!("`{}` is not an aggregation", item.text),
-                    item.expr.span,
-                )
-                .with_hint("stats needs aggregate functions such as count(*), sum(x), avg(x), pct(x, 99); group keys go after `by`"));
-            }
             let t = {
                 let mut ctx = AggContext::Stats {
                     aggregates: &mut aggregates,

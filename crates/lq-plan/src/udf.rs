@@ -77,19 +77,25 @@ pub mod lq_number {
         t.parse::<f64>().ok().filter(|v| v.is_finite())
     }
 
-    /// Formats a number without a trailing `.0` when it is integral.
+    /// Formats a number without a trailing `.0` when it is integral, and with at most 12 significant
+    /// digits otherwise, so that results do not depend on the order in which partitions were summed.
     ///
     /// ```
     /// use lq_plan::udf::format_number;
     /// assert_eq!(format_number(5.0), "5");
     /// assert_eq!(format_number(21.729), "21.729");
+    /// assert_eq!(format_number(1.0 / 3.0), "0.333333333333");
+    /// assert_eq!(format_number(1710460804051.0), "1710460804051");
     /// ```
     pub fn format_number(v: f64) -> String {
         if v.is_finite() && v == v.trunc() && v.abs() < 1e15 {
-            format!("{}", v as i64)
-        } else {
-            format!("{v}")
+            return format!("{}", v as i64);
         }
+        let rounded: f64 = format!("{v:.11e}").parse().unwrap_or(v);
+        if rounded == rounded.trunc() && rounded.abs() < 1e15 {
+            return format!("{}", rounded as i64);
+        }
+        format!("{rounded}")
     }
 }
 

@@ -1,0 +1,198 @@
+//! Golden tests: every `testdata/golden/*.test` file holds cases of a query, its input files and the
+//! exact expected output. Each case runs twice — split into many small partitions and as one — and
+//! both runs must print exactly the expected text.
+//!
+//! Case format (see `testdata/golden/README.md`):
+//!
+//! ```text
+//! case <name>
+//! input logs/app.ndjson [more files...]
+//! options start=... end=... timestamp-field=...     (optional)
+//! query                                             (or `error` for a query that must fail)
+//! <query lines>
+//! ----
+//! <expected CSV; missing values as NULL>            (or the expected error text)
+//! ```
+//!
+//! Set `LQ_BLESS=1` to rewrite the expected outputs from the current results (then review the diff).
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+use lq::datafusion::arrow::array::Array;
+use lq::{Engine, EngineOptions, Input};
+
+struct Case {
+    name: String,
+    inputs: Vec<String>,
+    options: Vec<(String, String)>,
+    expect_error: bool,
+    query: String,
+    expected: String,
+    /// Line range of the expected block in the file, for blessing.
+    expected_lines: (usize, usize),
+}
+
+fn testdata() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../testdata")
+}
+
+fn parse_cases(text: &str, file: &str) -> Vec<Case> {
+    let lines: Vec<&str> = text.lines().collect();
+    let mut cases = Vec::new();
+    let mut i = 0;
+    while i < lines.len() {
+        let line = lines[i];
+        if line.trim().is_empty() || line.starts_with('#') {
+            i += 1;
+            continue;
+        }
+        let name = line
+            .strip_prefix("case ")
+            .unwrap_or_else(|| panic!("{file}:{}: expected `case <name>`, found {line:?}", i + 1))
+            .trim()
+            .to_string();
+        i += 1;
+        let mut inputs = Vec::new();
+        let mut options = Vec::new();
+        let mut expect_error = false;
+        loop {
+            let l = lines.get(i).unwrap_or_else(|| panic!("{file}: case {name} has no query"));
+            i += 1;
+            if let Some(rest) = l.strip_prefix("input ") {
+                inputs.extend(rest.split_whitespace().map(String::from));
+            } else if let Some(rest) = l.strip_prefix("options ") {
+                for kv in rest.split_whitespace() {
+                    let (k, v) = kv.split_once('=').unwrap_or_else(|| panic!("{file}: bad option {kv}"));
+                    options.push((k.to_string(), v.to_string()));
+                }
+            } else if l.trim() == "query" {
+                break;
+            } else if l.trim() == "error" {
+                expect_error = true;
+                break;
+            } else {
+                panic!("{file}:{i}: unexpected line {l:?} in case {name}");
+            }
+        }
+        let mut query = Vec::new();
+        while i < lines.len() && lines[i] != "----" {
+            query.push(lines[i]);
+            i += 1;
+        }
+        i += 1;
+        let start = i;
+        while i < lines.len() && !lines[i].starts_with("case ") {
+            i += 1;
+        }
+        let mut end = i;
+        while end > start && (lines[end - 1].trim().is_empty() || lines[end - 1].starts_with('#')) {
+            end -= 1;
+        }
+        cases.push(Case {
+            name,
+            inputs,
+            options,
+            expect_error,
+            query: query.join("\n"),
+            expected: lines[start..end].join("\n"),
+            expected_lines: (start, end),
+        });
+    }
+    cases
+}
+
+fn render(result: &lq::QueryResult) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "{}", result.columns.join(","));
+    for batch in &result.batches {
+        let texts = lq::format::column_texts(batch);
+        for row in 0..batch.num_rows() {
+            let cells: Vec<String> = texts
+                .iter()
+                .map(|t| {
+                    if t.is_null(row) {
+                        "NULL".to_string()
+                    } else {
+                        let v = t.value(row);
+                        if v.contains(',') || v.contains('"') || v.contains('\n') {
+                            format!("\"{}\"", v.replace('"', "\"\""))
+                        } else {
+                            v.to_string()
+                        }
+                    }
+                })
+                .collect();
+            let _ = writeln!(out, "{}", cells.join(","));
+        }
+    }
+    out.trim_end_matches('\n').to_string()
+}
+
+fn run_case(case: &Case, partitions: usize, min_partition_bytes: usize) -> String {
+    let mut options = EngineOptions {
+        target_partitions: partitions,
+        min_partition_bytes,
+        ..EngineOptions::default()
+    };
+    for (k, v) in &case.options {
+        match k.as_str() {
+            "start" => options.start_ms = Some(lq::time::parse_time_arg(v, 0).expect("start")),
+            "end" => options.end_ms = Some(lq::time::parse_time_arg(v, 0).expect("end")),
+            "timestamp-field" => options.timestamp_field = Some(v.clone()),
+            other => panic!("unknown option {other}"),
+        }
+    }
+    // Paths stay relative to testdata/ so that `@log` reads the same on every machine.
+    let inputs = case.inputs.iter().map(|p| Input::path(p)).collect();
+    match Engine::new(options).run(&case.query, inputs) {
+        Ok(result) if !case.expect_error => render(&result),
+        Ok(result) => format!("expected an error, got:\n{}", render(&result)),
+        Err(e) if case.expect_error => e.to_string().trim_end().to_string(),
+        Err(e) => format!("unexpected error:\n{e}"),
+    }
+}
+
+#[test]
+fn golden_cases() {
+    std::env::set_current_dir(testdata()).expect("cd testdata");
+    let dir = testdata().join("golden");
+    let bless = std::env::var("LQ_BLESS").is_ok();
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .expect("testdata/golden")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|e| e == "test"))
+        .collect();
+    files.sort();
+    let mut failures = Vec::new();
+    let mut total = 0;
+    for path in files {
+        let text = std::fs::read_to_string(&path).expect("read test file");
+        let file = path.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default();
+        let cases = parse_cases(&text, &file);
+        let mut lines: Vec<String> = text.lines().map(String::from).collect();
+        for case in cases.iter().rev() {
+            total += 1;
+            let split = run_case(case, 3, 64);
+            let single = run_case(case, 1, usize::MAX);
+            if split != single {
+                failures.push(format!("{file}: case {}: split and single-partition runs differ:\n--- split\n{split}\n--- single\n{single}", case.name));
+                continue;
+            }
+            if bless {
+                let (s, e) = case.expected_lines;
+                lines.splice(s..e, single.lines().map(String::from));
+            } else if single != case.expected {
+                failures.push(format!(
+                    "{file}: case {}\nquery: {}\n--- expected\n{}\n--- actual\n{}",
+                    case.name, case.query, case.expected, single
+                ));
+            }
+        }
+        if bless {
+            std::fs::write(&path, lines.join("\n") + "\n").expect("write blessed file");
+        }
+    }
+    assert!(total >= 1, "no golden cases found");
+    assert!(failures.is_empty(), "{} of {total} golden cases failed:\n\n{}", failures.len(), failures.join("\n\n"));
+}
