@@ -227,6 +227,12 @@ impl<'a> Parser<'a> {
             }
             group_by = self.projections()?;
         }
+        let next = self.peek(false)?;
+        if is_word(&next.tok, "offset") {
+            return Err(Diagnostic::new("`stats ... offset` is not supported yet", next.span)
+                .with_label("not supported yet")
+                .with_hint("remove `offset` and use --start/--end to choose the time range"));
+        }
         Ok(Stats { aggregates, group_by })
     }
 
@@ -498,7 +504,20 @@ impl<'a> Parser<'a> {
                 ));
             }
         };
+        self.reject_access()?;
         Ok(Expr { kind, span })
+    }
+
+    /// Map and list access (`x[0]`, `jsonParse(x).y`) belong to a later version.
+    fn reject_access(&self) -> Result<(), Diagnostic> {
+        let at = crate::lexer::skip_trivia(self.src, self.pos);
+        let rest = &self.src[at..];
+        if rest.starts_with('[') || (rest.starts_with('.') && !rest.starts_with("..")) {
+            return Err(Diagnostic::new("map and list access (`x[0]`, `f(x).key`) is not supported yet", Span::new(at, at + 1))
+                .with_label("not supported yet")
+                .with_hint("flattened JSON fields are reached with dots, e.g. `users.1.action`"));
+        }
+        Ok(())
     }
 
     fn call(&mut self, name: String, name_span: Span) -> Result<Expr, Diagnostic> {
@@ -527,6 +546,7 @@ impl<'a> Parser<'a> {
             }
         }
         self.depth -= 1;
+        self.reject_access()?;
         Ok(Expr {
             kind: ExprKind::Call { name, name_span, args },
             span: Span::new(name_span.start, self.pos),
