@@ -64,7 +64,11 @@ fn main() -> ExitCode {
         Ok(a) => a,
         Err(e) => {
             let _ = e.print();
-            return if e.use_stderr() { ExitCode::from(2) } else { ExitCode::SUCCESS };
+            return if e.use_stderr() {
+                ExitCode::from(2)
+            } else {
+                ExitCode::SUCCESS
+            };
         }
     };
     match run(args) {
@@ -101,8 +105,9 @@ fn run(mut args: Args) -> Result<(), Failure> {
             if let Some(first) = args.query.take() {
                 args.files.insert(0, PathBuf::from(first));
             }
-            std::fs::read_to_string(path)
-                .map_err(|e| Failure::Usage(format!("cannot read query file {}: {e}", path.display())))?
+            std::fs::read_to_string(path).map_err(|e| {
+                Failure::Usage(format!("cannot read query file {}: {e}", path.display()))
+            })?
         }
         None => args
             .query
@@ -145,7 +150,8 @@ fn run(mut args: Args) -> Result<(), Failure> {
     for w in &result.warnings {
         eprintln!("{w}");
     }
-    render(&result, args.format).map_err(|e| Failure::Lq(Error::Io(format!("cannot write output: {e}"))))?;
+    render(&result, args.format)
+        .map_err(|e| Failure::Lq(Error::Io(format!("cannot write output: {e}"))))?;
     if !args.quiet {
         summary(&result);
     }
@@ -180,7 +186,11 @@ fn render(result: &QueryResult, format: Format) -> std::io::Result<()> {
                 for row in 0..batch.num_rows() {
                     table.add_row(texts.iter().map(|t| {
                         use lq::datafusion::arrow::array::Array;
-                        if t.is_null(row) { String::new() } else { t.value(row).to_string() }
+                        if t.is_null(row) {
+                            String::new()
+                        } else {
+                            t.value(row).to_string()
+                        }
                     }));
                 }
             }
@@ -201,7 +211,10 @@ fn summary(result: &QueryResult) {
         s.elapsed.as_secs_f64()
     );
     if s.malformed_lines > 0 {
-        eprintln!("warning: {} malformed line(s) read as plain text:", s.malformed_lines);
+        eprintln!(
+            "warning: {} malformed line(s) read as plain text:",
+            s.malformed_lines
+        );
         for m in &s.malformed_examples {
             eprintln!("  {}:{}: {}", m.source, m.line, m.error);
         }

@@ -8,7 +8,9 @@ use datafusion::logical_expr::{Expr, cast, lit, when};
 use lq_syntax::ast::{Duration, Expr as AstExpr, ExprKind, TimeUnit};
 use lq_syntax::{Diagnostic, Span};
 
-use crate::lower::{Context, Kind, Lowering, Typed, pick_value, sort_expr, to_number, to_text, to_time};
+use crate::lower::{
+    Context, Kind, Lowering, Typed, pick_value, sort_expr, to_number, to_text, to_time,
+};
 use crate::udf;
 
 /// Whether a function works per record or per group.
@@ -55,12 +57,34 @@ impl Function {
     }
 }
 
-const fn scalar(name: &'static str, min_args: usize, max_args: usize, usage: &'static str) -> Function {
-    Function { name, kind: FunctionKind::Scalar, min_args, max_args, usage }
+const fn scalar(
+    name: &'static str,
+    min_args: usize,
+    max_args: usize,
+    usage: &'static str,
+) -> Function {
+    Function {
+        name,
+        kind: FunctionKind::Scalar,
+        min_args,
+        max_args,
+        usage,
+    }
 }
 
-const fn aggregate(name: &'static str, min_args: usize, max_args: usize, usage: &'static str) -> Function {
-    Function { name, kind: FunctionKind::Aggregate, min_args, max_args, usage }
+const fn aggregate(
+    name: &'static str,
+    min_args: usize,
+    max_args: usize,
+    usage: &'static str,
+) -> Function {
+    Function {
+        name,
+        kind: FunctionKind::Aggregate,
+        min_args,
+        max_args,
+        usage,
+    }
 }
 
 const ANY: usize = usize::MAX;
@@ -78,7 +102,12 @@ pub const FUNCTIONS: &[Function] = &[
     scalar("trim", 1, 2, "trim(text [, characters])"),
     scalar("ltrim", 1, 2, "ltrim(text [, characters])"),
     scalar("rtrim", 1, 2, "rtrim(text [, characters])"),
-    scalar("substr", 2, 3, "substr(text, start [, length]) with a 0-based start"),
+    scalar(
+        "substr",
+        2,
+        3,
+        "substr(text, start [, length]) with a 0-based start",
+    ),
     scalar("replace", 3, 3, "replace(text, search, replacement)"),
     scalar("strcontains", 2, 2, "strcontains(text, search)"),
     scalar("abs", 1, 1, "abs(number)"),
@@ -100,7 +129,12 @@ pub const FUNCTIONS: &[Function] = &[
     aggregate("avg", 1, 1, "avg(number)"),
     aggregate("min", 1, 1, "min(value)"),
     aggregate("max", 1, 1, "max(value)"),
-    aggregate("pct", 2, 2, "pct(number, percentile), e.g. pct(latency, 99)"),
+    aggregate(
+        "pct",
+        2,
+        2,
+        "pct(number, percentile), e.g. pct(latency, 99)",
+    ),
     aggregate("percentile", 2, 2, "percentile(number, percentile)"),
     aggregate("stddev", 1, 1, "stddev(number)"),
     aggregate("earliest", 1, 1, "earliest(field)"),
@@ -132,8 +166,9 @@ fn period_cap(unit: TimeUnit) -> Option<u64> {
 /// Milliseconds in a fixed-length period (error for calendar units).
 pub(crate) fn duration_millis(d: &Duration, span: Span) -> Result<i64, Diagnostic> {
     let unit = d.unit.fixed_millis().ok_or_else(|| {
-        Diagnostic::new("months, quarters and years have no fixed length", span)
-            .with_hint("use them in bin(), datefloor() or dateceil(); elsewhere write days, e.g. 30d")
+        Diagnostic::new("months, quarters and years have no fixed length", span).with_hint(
+            "use them in bin(), datefloor() or dateceil(); elsewhere write days, e.g. 30d",
+        )
     })?;
     i64::try_from(d.amount)
         .ok()
@@ -144,7 +179,9 @@ pub(crate) fn duration_millis(d: &Duration, span: Span) -> Result<i64, Diagnosti
 /// `(amount, unit)` arguments for the date rounding functions, applying the Logs Insights caps.
 fn period_args(lowering: &mut Lowering, e: &AstExpr) -> Result<(Expr, Expr), Diagnostic> {
     let ExprKind::Duration(d) = &e.kind else {
-        return Err(Diagnostic::new("expected a time period", e.span).with_hint("write e.g. 5m, 1h or 1d"));
+        return Err(
+            Diagnostic::new("expected a time period", e.span).with_hint("write e.g. 5m, 1h or 1d")
+        );
     };
     if d.amount == 0 {
         return Err(Diagnostic::new("a period must be longer than zero", e.span));
@@ -162,13 +199,17 @@ fn period_args(lowering: &mut Lowering, e: &AstExpr) -> Result<(Expr, Expr), Dia
         );
         amount = cap;
     }
-    let amount = i64::try_from(amount).map_err(|_| Diagnostic::new("time period is too large", e.span))?;
+    let amount =
+        i64::try_from(amount).map_err(|_| Diagnostic::new("time period is too large", e.span))?;
     let (n, unit) = match d.unit {
         TimeUnit::Week => (amount, "w"),
         TimeUnit::Month => (amount, "mo"),
         TimeUnit::Quarter => (amount.saturating_mul(3), "mo"),
         TimeUnit::Year => (amount.saturating_mul(12), "mo"),
-        other => (amount.saturating_mul(other.fixed_millis().unwrap_or(1) as i64), "ms"),
+        other => (
+            amount.saturating_mul(other.fixed_millis().unwrap_or(1) as i64),
+            "ms",
+        ),
     };
     Ok((lit(n), lit(unit)))
 }
@@ -182,23 +223,40 @@ pub(crate) fn check_regex(pattern: &str, span: Span) -> Result<(), Diagnostic> {
         .map_err(|e| {
             let detail = e.to_string();
             let last = detail.lines().last().unwrap_or("").trim().to_string();
-            Diagnostic::new(format!("invalid regular expression: {last}"), span)
-                .with_hint("lq uses Rust regex syntax (like RE2): no look-around or back-references")
+            Diagnostic::new(format!("invalid regular expression: {last}"), span).with_hint(
+                "lq uses Rust regex syntax (like RE2): no look-around or back-references",
+            )
         })
 }
 
-fn number_fn(lowering: &mut Lowering, args: &[AstExpr], ctx: &mut Context<'_>, f1: fn(Expr) -> Expr) -> Result<Typed, Diagnostic> {
+fn number_fn(
+    lowering: &mut Lowering,
+    args: &[AstExpr],
+    ctx: &mut Context<'_>,
+    f1: fn(Expr) -> Expr,
+) -> Result<Typed, Diagnostic> {
     let a = lowering.arg(&args[0], ctx)?;
     Ok(Typed::new(f1(to_number(a)), Kind::Number))
 }
 
-fn text_fn(lowering: &mut Lowering, args: &[AstExpr], ctx: &mut Context<'_>, f1: fn(Expr) -> Expr) -> Result<Typed, Diagnostic> {
+fn text_fn(
+    lowering: &mut Lowering,
+    args: &[AstExpr],
+    ctx: &mut Context<'_>,
+    f1: fn(Expr) -> Expr,
+) -> Result<Typed, Diagnostic> {
     let a = lowering.arg(&args[0], ctx)?;
     Ok(Typed::new(f1(to_text(a)), Kind::Text))
 }
 
-fn texts(lowering: &mut Lowering, args: &[AstExpr], ctx: &mut Context<'_>) -> Result<Vec<Expr>, Diagnostic> {
-    args.iter().map(|a| lowering.arg(a, ctx).map(to_text)).collect()
+fn texts(
+    lowering: &mut Lowering,
+    args: &[AstExpr],
+    ctx: &mut Context<'_>,
+) -> Result<Vec<Expr>, Diagnostic> {
+    args.iter()
+        .map(|a| lowering.arg(a, ctx).map(to_text))
+        .collect()
 }
 
 /// Lowers a scalar function call.
@@ -217,23 +275,46 @@ pub(crate) fn lower_scalar(
         }
         "isblank" => {
             let t = to_text(lowering.arg(&args[0], ctx)?);
-            Typed::new(t.clone().is_null().or(f::btrim(vec![t, lit(" \t\r\n")]).eq(lit(""))), Kind::Bool)
+            Typed::new(
+                t.clone()
+                    .is_null()
+                    .or(f::btrim(vec![t, lit(" \t\r\n")]).eq(lit(""))),
+                Kind::Bool,
+            )
         }
         "coalesce" => {
-            let typed: Vec<Typed> = args.iter().map(|a| lowering.arg(a, ctx)).collect::<Result<_, _>>()?;
+            let typed: Vec<Typed> = args
+                .iter()
+                .map(|a| lowering.arg(a, ctx))
+                .collect::<Result<_, _>>()?;
             let kind = typed[0].kind;
             if typed.iter().all(|t| t.kind == kind) {
-                Typed::new(f::coalesce(typed.into_iter().map(|t| t.expr).collect()), kind)
-            } else if typed.iter().all(|t| matches!(t.kind, Kind::Number | Kind::Bool)) {
-                Typed::new(f::coalesce(typed.into_iter().map(to_number).collect()), Kind::Number)
+                Typed::new(
+                    f::coalesce(typed.into_iter().map(|t| t.expr).collect()),
+                    kind,
+                )
+            } else if typed
+                .iter()
+                .all(|t| matches!(t.kind, Kind::Number | Kind::Bool))
+            {
+                Typed::new(
+                    f::coalesce(typed.into_iter().map(to_number).collect()),
+                    Kind::Number,
+                )
             } else {
-                Typed::new(f::coalesce(typed.into_iter().map(to_text).collect()), Kind::Text)
+                Typed::new(
+                    f::coalesce(typed.into_iter().map(to_text).collect()),
+                    Kind::Text,
+                )
             }
         }
         "concat" => Typed::new(f::concat(texts(lowering, args, ctx)?), Kind::Text),
         "strlen" => {
             let t = to_text(lowering.arg(&args[0], ctx)?);
-            Typed::new(cast(f::character_length(t), DataType::Float64), Kind::Number)
+            Typed::new(
+                cast(f::character_length(t), DataType::Float64),
+                Kind::Number,
+            )
         }
         "toupper" => text_fn(lowering, args, ctx, f::upper)?,
         "tolower" => text_fn(lowering, args, ctx, f::lower)?,
@@ -273,17 +354,35 @@ pub(crate) fn lower_scalar(
             let a = texts(lowering, args, ctx)?;
             let mut it = a.into_iter();
             match (it.next(), it.next()) {
-                (Some(s), Some(search)) => Typed::new(f::strpos(s, search).gt(lit(0i64)), Kind::Bool),
-                _ => return Err(Diagnostic::new("`strcontains` takes 2 arguments", whole.span)),
+                (Some(s), Some(search)) => {
+                    Typed::new(f::strpos(s, search).gt(lit(0i64)), Kind::Bool)
+                }
+                _ => {
+                    return Err(Diagnostic::new(
+                        "`strcontains` takes 2 arguments",
+                        whole.span,
+                    ));
+                }
             }
         }
         "abs" => number_fn(lowering, args, ctx, f::abs)?,
         "ceil" => number_fn(lowering, args, ctx, f::ceil)?,
         "floor" => number_fn(lowering, args, ctx, f::floor)?,
-        "log" => number_fn(lowering, args, ctx, |x| when(x.clone().gt(lit(0.0)), f::ln(x)).end().unwrap_or(lit(ScalarValueNull::f64())))?,
-        "sqrt" => number_fn(lowering, args, ctx, |x| when(x.clone().gt_eq(lit(0.0)), f::sqrt(x)).end().unwrap_or(lit(ScalarValueNull::f64())))?,
+        "log" => number_fn(lowering, args, ctx, |x| {
+            when(x.clone().gt(lit(0.0)), f::ln(x))
+                .end()
+                .unwrap_or(lit(ScalarValueNull::f64()))
+        })?,
+        "sqrt" => number_fn(lowering, args, ctx, |x| {
+            when(x.clone().gt_eq(lit(0.0)), f::sqrt(x))
+                .end()
+                .unwrap_or(lit(ScalarValueNull::f64()))
+        })?,
         "greatest" | "least" => {
-            let a: Vec<Expr> = args.iter().map(|a| lowering.arg(a, ctx).map(to_number)).collect::<Result<_, _>>()?;
+            let a: Vec<Expr> = args
+                .iter()
+                .map(|a| lowering.arg(a, ctx).map(to_number))
+                .collect::<Result<_, _>>()?;
             let e = if a.len() == 1 {
                 a.into_iter().next().unwrap_or(lit(ScalarValueNull::f64()))
             } else if func.name == "greatest" {
@@ -301,22 +400,35 @@ pub(crate) fn lower_scalar(
         "datefloor" | "dateceil" => {
             let ts = to_time(lowering.arg(&args[0], ctx)?);
             let (n, unit) = period_args(lowering, &args[1])?;
-            let udf = if func.name == "datefloor" { &udf::LQ_DATEFLOOR } else { &udf::LQ_DATECEIL };
+            let udf = if func.name == "datefloor" {
+                &udf::LQ_DATEFLOOR
+            } else {
+                &udf::LQ_DATECEIL
+            };
             Typed::new(udf.call(vec![ts, n, unit]), Kind::Time)
         }
         "fromMillis" => {
             let n = to_number(lowering.arg(&args[0], ctx)?);
             Typed::new(
-                cast(cast(n, DataType::Int64), DataType::Timestamp(datafusion::arrow::datatypes::TimeUnit::Millisecond, None)),
+                cast(
+                    cast(n, DataType::Int64),
+                    DataType::Timestamp(datafusion::arrow::datatypes::TimeUnit::Millisecond, None),
+                ),
                 Kind::Time,
             )
         }
         "toMillis" => {
             let ts = to_time(lowering.arg(&args[0], ctx)?);
-            Typed::new(cast(cast(ts, DataType::Int64), DataType::Float64), Kind::Number)
+            Typed::new(
+                cast(cast(ts, DataType::Int64), DataType::Float64),
+                Kind::Number,
+            )
         }
         other => {
-            return Err(Diagnostic::new(format!("`{other}` is not a scalar function"), whole.span));
+            return Err(Diagnostic::new(
+                format!("`{other}` is not a scalar function"),
+                whole.span,
+            ));
         }
     };
     Ok(t)
@@ -339,9 +451,14 @@ pub(crate) fn lower_aggregate(
 ) -> Result<(Expr, Kind), Diagnostic> {
     let first_arg = |lowering: &mut Lowering| -> Result<Typed, Diagnostic> {
         match args.first() {
-            Some(a) if a.kind == ExprKind::Star => Err(Diagnostic::new("`*` is only allowed in `count(*)`", a.span)),
+            Some(a) if a.kind == ExprKind::Star => {
+                Err(Diagnostic::new("`*` is only allowed in `count(*)`", a.span))
+            }
             Some(a) => lowering.row_arg(a),
-            None => Err(Diagnostic::new(format!("`{}` needs an argument", func.name), whole.span)),
+            None => Err(Diagnostic::new(
+                format!("`{}` needs an argument", func.name),
+                whole.span,
+            )),
         }
     };
     Ok(match func.name {
@@ -350,20 +467,31 @@ pub(crate) fn lower_aggregate(
             Some(a) if a.kind == ExprKind::Star => (agg::count(lit(1i64)), Kind::Number),
             Some(_) => (agg::count(first_arg(lowering)?.expr), Kind::Number),
         },
-        "count_distinct" | "countDistinct" => (agg::count_distinct(first_arg(lowering)?.expr), Kind::Number),
+        "count_distinct" | "countDistinct" => {
+            (agg::count_distinct(first_arg(lowering)?.expr), Kind::Number)
+        }
         "sum" => (agg::sum(to_number(first_arg(lowering)?)), Kind::Number),
         "avg" => (agg::avg(to_number(first_arg(lowering)?)), Kind::Number),
-        "stddev" => (agg::stddev_pop(to_number(first_arg(lowering)?)), Kind::Number),
+        "stddev" => (
+            agg::stddev_pop(to_number(first_arg(lowering)?)),
+            Kind::Number,
+        ),
         "pct" | "percentile" => {
             let value = to_number(first_arg(lowering)?);
             let p = match &args[1].kind {
                 ExprKind::Number(n) if (0.0..=100.0).contains(&n.as_f64()) => n.as_f64(),
                 _ => {
-                    return Err(Diagnostic::new("the percentile must be a number from 0 to 100", args[1].span)
-                        .with_hint("write e.g. pct(latency, 99)"));
+                    return Err(Diagnostic::new(
+                        "the percentile must be a number from 0 to 100",
+                        args[1].span,
+                    )
+                    .with_hint("write e.g. pct(latency, 99)"));
                 }
             };
-            (agg::percentile_cont(value.sort(true, false), lit(p / 100.0)), Kind::Number)
+            (
+                agg::percentile_cont(value.sort(true, false), lit(p / 100.0)),
+                Kind::Number,
+            )
         }
         "min" | "max" => {
             let t = first_arg(lowering)?;
@@ -372,7 +500,10 @@ pub(crate) fn lower_aggregate(
             match t.kind {
                 // Text: the numeric extreme when any value is a number, else the textual one.
                 Kind::Text => (
-                    f::coalesce(vec![udf::LQ_TEXT.call(vec![pick(udf::LQ_NUM.call(vec![t.expr.clone()]))]), pick(t.expr)]),
+                    f::coalesce(vec![
+                        udf::LQ_TEXT.call(vec![pick(udf::LQ_NUM.call(vec![t.expr.clone()]))]),
+                        pick(t.expr),
+                    ]),
                     Kind::Text,
                 ),
                 Kind::Bool => (pick(to_number(t)), Kind::Number),
@@ -394,9 +525,16 @@ pub(crate) fn lower_aggregate(
             if let Some(row) = lowering.row_order() {
                 order.push(row.sort(true, false));
             }
-            (pick_value(func.name == "sortsFirst", t.expr, order)?, t.kind)
+            (
+                pick_value(func.name == "sortsFirst", t.expr, order)?,
+                t.kind,
+            )
         }
-        other => return Err(Diagnostic::new(format!("`{other}` is not an aggregate function"), whole.span)),
+        other => {
+            return Err(Diagnostic::new(
+                format!("`{other}` is not an aggregate function"),
+                whole.span,
+            ));
+        }
     })
 }
-

@@ -8,6 +8,7 @@
 use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 
+use datafusion::arrow::datatypes::{DataType, TimeUnit as ArrowTimeUnit};
 use datafusion::catalog::TableProvider;
 use datafusion::common::{Column, ScalarValue};
 use datafusion::datasource::provider_as_source;
@@ -16,10 +17,9 @@ use datafusion::logical_expr::expr::NullTreatment;
 use datafusion::logical_expr::{
     Expr, ExprFunctionExt, LogicalPlan, LogicalPlanBuilder, SortExpr, cast, lit, try_cast,
 };
-use datafusion::arrow::datatypes::{DataType, TimeUnit as ArrowTimeUnit};
 use lq_syntax::Diagnostic;
-use lq_syntax::ast::*;
 use lq_syntax::Span;
+use lq_syntax::ast::*;
 
 use crate::functions::{self, FunctionKind};
 use crate::udf::{self, CompareOp};
@@ -57,7 +57,11 @@ pub(crate) enum Literal {
 
 impl Typed {
     pub(crate) fn new(expr: Expr, kind: Kind) -> Self {
-        Typed { expr, kind, literal: None }
+        Typed {
+            expr,
+            kind,
+            literal: None,
+        }
     }
 }
 
@@ -147,7 +151,11 @@ impl Step {
                 exprs.extend(items.into_iter().map(|(n, e)| e.alias(n)));
                 builder.project(exprs)
             }
-            Step::Aggregate { groups, aggregates, outputs } => builder
+            Step::Aggregate {
+                groups,
+                aggregates,
+                outputs,
+            } => builder
                 .aggregate(groups, aggregates)?
                 .project(outputs.into_iter().map(|(n, e)| e.alias(n))),
             Step::Sort(keys) => builder.sort(keys),
@@ -230,7 +238,10 @@ impl Lowering {
                 self.steps.push(Step::Filter(pred));
             }
         }
-        let has_stats = query.commands.iter().any(|c| matches!(c.kind, CommandKind::Stats(_)));
+        let has_stats = query
+            .commands
+            .iter()
+            .any(|c| matches!(c.kind, CommandKind::Stats(_)));
         let mut fields_names: Vec<String> = Vec::new();
         let mut display: Option<Vec<String>> = None;
         let mut after_stats_fields: Vec<String> = Vec::new();
@@ -262,7 +273,11 @@ impl Lowering {
                     if matches!(command.kind, CommandKind::Display(_)) {
                         display = Some(names);
                     } else {
-                        let target = if saw_stats { &mut after_stats_fields } else { &mut fields_names };
+                        let target = if saw_stats {
+                            &mut after_stats_fields
+                        } else {
+                            &mut fields_names
+                        };
                         for n in names {
                             if !target.contains(&n) {
                                 target.push(n);
@@ -283,14 +298,16 @@ impl Lowering {
                 }
                 CommandKind::Limit(n) => {
                     self.ensure_default_order(has_stats)?;
-                    self.steps.push(Step::Limit(usize::try_from(*n).unwrap_or(usize::MAX)));
+                    self.steps
+                        .push(Step::Limit(usize::try_from(*n).unwrap_or(usize::MAX)));
                     saw_limit = true;
                 }
             }
         }
         self.ensure_default_order(has_stats)?;
         if !saw_limit && let Some(n) = self.options.default_limit {
-            self.steps.push(Step::Limit(usize::try_from(n).unwrap_or(usize::MAX)));
+            self.steps
+                .push(Step::Limit(usize::try_from(n).unwrap_or(usize::MAX)));
         }
         let output = if let Some(d) = display {
             d
@@ -314,7 +331,10 @@ impl Lowering {
         };
         for name in &output {
             if !self.scope.open && !self.scope.defined.contains_key(name) {
-                return Err(Diagnostic::new(format!("`{name}` does not exist at the end of the query"), Span::default()));
+                return Err(Diagnostic::new(
+                    format!("`{name}` does not exist at the end of the query"),
+                    Span::default(),
+                ));
             }
             if self.scope.open && !self.scope.defined.contains_key(name) {
                 self.source_field(name);
@@ -341,9 +361,16 @@ impl Lowering {
                 }
             }
         }
-        let stats_count = query.commands.iter().filter(|c| matches!(c.kind, CommandKind::Stats(_))).count();
+        let stats_count = query
+            .commands
+            .iter()
+            .filter(|c| matches!(c.kind, CommandKind::Stats(_)))
+            .count();
         if stats_count > 10 {
-            return Err(Diagnostic::new("a query may have at most 10 `stats` commands", query.commands[0].span));
+            return Err(Diagnostic::new(
+                "a query may have at most 10 `stats` commands",
+                query.commands[0].span,
+            ));
         }
         Ok(())
     }
@@ -397,11 +424,20 @@ impl Lowering {
         known.sort();
         let hint = match lq_syntax::suggest(name, &known) {
             Some(n) => format!("did you mean `{n}`?"),
-            None => format!("after `stats` only its columns exist: {}", known.iter().map(|k| format!("`{k}`")).collect::<Vec<_>>().join(", ")),
+            None => format!(
+                "after `stats` only its columns exist: {}",
+                known
+                    .iter()
+                    .map(|k| format!("`{k}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
         };
-        Err(Diagnostic::new(format!("`{name}` does not exist after `stats`"), span)
-            .with_label("unknown field here")
-            .with_hint(hint))
+        Err(
+            Diagnostic::new(format!("`{name}` does not exist after `stats`"), span)
+                .with_label("unknown field here")
+                .with_hint(hint),
+        )
     }
 }
 
@@ -440,7 +476,10 @@ pub(crate) fn to_time(t: Typed) -> Expr {
             cast(to_number(t), DataType::Int64),
             DataType::Timestamp(ArrowTimeUnit::Millisecond, None),
         ),
-        Kind::Text => try_cast(t.expr, DataType::Timestamp(ArrowTimeUnit::Millisecond, None)),
+        Kind::Text => try_cast(
+            t.expr,
+            DataType::Timestamp(ArrowTimeUnit::Millisecond, None),
+        ),
     }
 }
 
@@ -461,11 +500,14 @@ impl Lowering {
             let t = match self.scope.defined.get(&key.text) {
                 Some(kind) => Typed::new(column(&key.text), *kind),
                 None => match &key.expr.kind {
-                    ExprKind::Field(name) if !self.scope.open && !self.scope.defined.contains_key(name) => {
+                    ExprKind::Field(name)
+                        if !self.scope.open && !self.scope.defined.contains_key(name) =>
+                    {
                         // Sorting on a field that no longer exists is a no-op, as in Logs Insights.
-                        self.warnings.push(
-                            Diagnostic::new(format!("sort key `{name}` does not exist after `stats`; ignored"), key.expr.span),
-                        );
+                        self.warnings.push(Diagnostic::new(
+                            format!("sort key `{name}` does not exist after `stats`; ignored"),
+                            key.expr.span,
+                        ));
                         continue;
                     }
                     _ => self.expr(&key.expr, &mut AggContext::None)?,
@@ -496,7 +538,10 @@ impl Lowering {
             let name = item.output_name();
             let t = self.expr(&item.expr, &mut AggContext::None)?;
             if contains_aggregate(&item.expr) {
-                return Err(Diagnostic::new("a group key cannot contain an aggregate function", item.expr.span));
+                return Err(Diagnostic::new(
+                    "a group key cannot contain an aggregate function",
+                    item.expr.span,
+                ));
             }
             groups.push(t.expr.alias(&name));
             group_kinds.insert(name.clone(), t.kind);
@@ -527,11 +572,17 @@ impl Lowering {
         let mut seen = BTreeSet::new();
         for n in &names {
             if !seen.insert(n) {
-                return Err(Diagnostic::new(format!("`stats` names two columns `{n}`"), span)
-                    .with_hint("give one of them a different name with `as`"));
+                return Err(
+                    Diagnostic::new(format!("`stats` names two columns `{n}`"), span)
+                        .with_hint("give one of them a different name with `as`"),
+                );
             }
         }
-        self.steps.push(Step::Aggregate { groups, aggregates, outputs });
+        self.steps.push(Step::Aggregate {
+            groups,
+            aggregates,
+            outputs,
+        });
         let mut defined: HashMap<String, Kind> = group_kinds;
         defined.extend(agg_kinds);
         self.scope = Scope {
@@ -562,7 +613,11 @@ type Expr_ = lq_syntax::ast::Expr;
 /// Reports the first call of an unknown function, with the nearest known name.
 fn check_functions(e: &Expr_) -> Result<(), Diagnostic> {
     match &e.kind {
-        ExprKind::Call { name, name_span, args } => {
+        ExprKind::Call {
+            name,
+            name_span,
+            args,
+        } => {
             if functions::lookup(name).is_none() {
                 return Err(unknown_function(name, *name_span));
             }
@@ -608,15 +663,20 @@ impl Lowering {
                 })
             }
             ExprKind::Bool(b) => Ok(Typed::new(lit(*b), Kind::Bool)),
-            ExprKind::Regex(_) => Err(Diagnostic::new("a regular expression can only follow `like` or `=~`", e.span)
-                .with_hint("write e.g. `filter @message like /error/`")),
+            ExprKind::Regex(_) => Err(Diagnostic::new(
+                "a regular expression can only follow `like` or `=~`",
+                e.span,
+            )
+            .with_hint("write e.g. `filter @message like /error/`")),
             ExprKind::List(_) => Err(Diagnostic::new("a list can only follow `in`", e.span)
                 .with_hint("write e.g. `filter level in [\"ERROR\", \"WARN\"]`")),
             ExprKind::Star => Err(Diagnostic::new("`*` is only allowed in `count(*)`", e.span)),
             ExprKind::Unary(op, inner) => {
                 let t = self.expr(inner, ctx)?;
                 Ok(match op {
-                    UnaryOp::Negate => Typed::new(Expr::Negative(Box::new(to_number(t))), Kind::Number),
+                    UnaryOp::Negate => {
+                        Typed::new(Expr::Negative(Box::new(to_number(t))), Kind::Number)
+                    }
                     // `not` is true when its operand is false or missing.
                     UnaryOp::Not => Typed::new(to_bool(t).is_not_true(), Kind::Bool),
                 })
@@ -625,12 +685,19 @@ impl Lowering {
                 let (ta, tb) = (self.expr(a, ctx)?, self.expr(b, ctx)?);
                 Ok(binary(*op, ta, tb))
             }
-            ExprKind::Like { expr, pattern, negated } => {
+            ExprKind::Like {
+                expr,
+                pattern,
+                negated,
+            } => {
                 let t = self.expr(expr, ctx)?;
                 let text = to_text(t);
                 let matched = match &pattern.kind {
                     ExprKind::String(s) => {
-                        let escaped = s.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+                        let escaped = s
+                            .replace('\\', "\\\\")
+                            .replace('%', "\\%")
+                            .replace('_', "\\_");
                         Expr::Like(datafusion::logical_expr::expr::Like::new(
                             false,
                             Box::new(text),
@@ -643,11 +710,23 @@ impl Lowering {
                         crate::functions::check_regex(r, pattern.span)?;
                         f::regexp_like(text, lit(r.clone()), None)
                     }
-                    _ => return Err(Diagnostic::new("expected a string or a regular expression", pattern.span)),
+                    _ => {
+                        return Err(Diagnostic::new(
+                            "expected a string or a regular expression",
+                            pattern.span,
+                        ));
+                    }
                 };
-                Ok(Typed::new(if *negated { !matched } else { matched }, Kind::Bool))
+                Ok(Typed::new(
+                    if *negated { !matched } else { matched },
+                    Kind::Bool,
+                ))
             }
-            ExprKind::In { expr, list, negated } => {
+            ExprKind::In {
+                expr,
+                list,
+                negated,
+            } => {
                 let t = self.expr(expr, ctx)?;
                 let mut texts = Vec::new();
                 let mut numbers = Vec::new();
@@ -660,14 +739,19 @@ impl Lowering {
                         ExprKind::Number(n) => numbers.push(n.as_f64()),
                         ExprKind::Bool(b) => numbers.push(if *b { 1.0 } else { 0.0 }),
                         _ => {
-                            return Err(Diagnostic::new("list items must be strings or numbers", item.span)
-                                .with_hint("write e.g. `status in [500, 503]`"));
+                            return Err(Diagnostic::new(
+                                "list items must be strings or numbers",
+                                item.span,
+                            )
+                            .with_hint("write e.g. `status in [500, 503]`"));
                         }
                     }
                 }
                 let mut parts = Vec::new();
                 if !texts.is_empty() {
-                    parts.push(to_text(t.clone()).in_list(texts.into_iter().map(lit).collect(), false));
+                    parts.push(
+                        to_text(t.clone()).in_list(texts.into_iter().map(lit).collect(), false),
+                    );
                 }
                 if !numbers.is_empty() {
                     parts.push(to_number(t).in_list(numbers.into_iter().map(lit).collect(), false));
@@ -675,14 +759,25 @@ impl Lowering {
                 let any = parts.into_iter().reduce(Expr::or).unwrap_or(lit(false));
                 Ok(Typed::new(if *negated { !any } else { any }, Kind::Bool))
             }
-            ExprKind::Call { name, name_span, args } => self.call(name, *name_span, args, e, ctx),
+            ExprKind::Call {
+                name,
+                name_span,
+                args,
+            } => self.call(name, *name_span, args, e, ctx),
         }
     }
 
-    fn field_in(&mut self, name: &str, span: Span, ctx: &mut AggContext<'_>) -> Result<Typed, Diagnostic> {
+    fn field_in(
+        &mut self,
+        name: &str,
+        span: Span,
+        ctx: &mut AggContext<'_>,
+    ) -> Result<Typed, Diagnostic> {
         match ctx {
             AggContext::None => self.name_ref(name, span),
-            AggContext::Stats { groups, earlier, .. } => {
+            AggContext::Stats {
+                groups, earlier, ..
+            } => {
                 if let Some(t) = earlier.get(name) {
                     return Ok(t.clone());
                 }
@@ -693,7 +788,9 @@ impl Lowering {
                     format!("`{name}` must be inside an aggregate function or be a group key"),
                     span,
                 )
-                .with_hint(format!("write e.g. `max({name})`, or add `{name}` after `by`")))
+                .with_hint(format!(
+                    "write e.g. `max({name})`, or add `{name}` after `by`"
+                )))
             }
         }
     }
@@ -711,9 +808,17 @@ impl Lowering {
         };
         func.check_arity(args.len(), name_span)?;
         if func.kind == FunctionKind::Aggregate {
-            let AggContext::Stats { aggregates, row_scope, .. } = ctx else {
+            let AggContext::Stats {
+                aggregates,
+                row_scope,
+                ..
+            } = ctx
+            else {
                 return Err(Diagnostic::new(
-                    format!("`{}` is an aggregate function; it can only be used in `stats`", func.name),
+                    format!(
+                        "`{}` is an aggregate function; it can only be used in `stats`",
+                        func.name
+                    ),
                     name_span,
                 )
                 .with_hint(format!("write e.g. `stats {}(...)`", func.name)));
@@ -739,8 +844,10 @@ impl Lowering {
     /// Lowers an argument of an aggregate function (row scope, no nested aggregates).
     pub(crate) fn row_arg(&mut self, e: &Expr_) -> Result<Typed, Diagnostic> {
         if contains_aggregate(e) {
-            return Err(Diagnostic::new("aggregate functions cannot be nested", e.span)
-                .with_hint("aggregate the result of one `stats` in a second `stats`"));
+            return Err(
+                Diagnostic::new("aggregate functions cannot be nested", e.span)
+                    .with_hint("aggregate the result of one `stats` in a second `stats`"),
+            );
         }
         self.expr(e, &mut AggContext::None)
     }
@@ -756,7 +863,9 @@ impl Lowering {
 
     /// The row-order column, for deterministic tie-breaking in `earliest`/`latest`.
     pub(crate) fn row_order(&mut self) -> Option<Expr> {
-        self.scope.open.then(|| self.source_field(ROW_ORDER_COLUMN).expr)
+        self.scope
+            .open
+            .then(|| self.source_field(ROW_ORDER_COLUMN).expr)
     }
 
     pub(crate) fn warn(&mut self, d: Diagnostic) {
@@ -775,13 +884,22 @@ fn binary(op: BinaryOp, a: Typed, b: Typed) -> Typed {
             let ms = cast(a.expr, DataType::Int64);
             let delta = cast(to_number(b), DataType::Int64);
             let sum = if op == Add { ms + delta } else { ms - delta };
-            Typed::new(cast(sum, DataType::Timestamp(ArrowTimeUnit::Millisecond, None)), Kind::Time)
+            Typed::new(
+                cast(sum, DataType::Timestamp(ArrowTimeUnit::Millisecond, None)),
+                Kind::Time,
+            )
         }
         Add => Typed::new(to_number(a) + to_number(b), Kind::Number),
         Sub => Typed::new(to_number(a) - to_number(b), Kind::Number),
         Mul => Typed::new(to_number(a) * to_number(b), Kind::Number),
-        Div => Typed::new(to_number(a) / f::nullif(to_number(b), lit(0.0)), Kind::Number),
-        Mod => Typed::new(to_number(a) % f::nullif(to_number(b), lit(0.0)), Kind::Number),
+        Div => Typed::new(
+            to_number(a) / f::nullif(to_number(b), lit(0.0)),
+            Kind::Number,
+        ),
+        Mod => Typed::new(
+            to_number(a) % f::nullif(to_number(b), lit(0.0)),
+            Kind::Number,
+        ),
         Pow => Typed::new(f::power(to_number(a), to_number(b)), Kind::Number),
         Eq | NotEq | Lt | LtEq | Gt | GtEq => compare(op, a, b),
     }
@@ -806,8 +924,12 @@ fn compare(op: BinaryOp, a: Typed, b: Typed) -> Typed {
             _ => x.gt_eq(y),
         }
     };
-    let is_non_numeric_str = |t: &Typed| matches!(&t.literal, Some(Literal::Str(s)) if udf::parse_number(s).is_none());
-    let numeric = |t: &Typed| matches!(t.kind, Kind::Number | Kind::Bool) || matches!(&t.literal, Some(Literal::Str(s)) if udf::parse_number(s).is_some());
+    let is_non_numeric_str =
+        |t: &Typed| matches!(&t.literal, Some(Literal::Str(s)) if udf::parse_number(s).is_none());
+    let numeric = |t: &Typed| {
+        matches!(t.kind, Kind::Number | Kind::Bool)
+            || matches!(&t.literal, Some(Literal::Str(s)) if udf::parse_number(s).is_some())
+    };
     let expr = match (a.kind, b.kind) {
         (Kind::Time, Kind::Time) => native(a.expr, b.expr),
         (Kind::Time, _) if b.literal.is_some() && !numeric(&b) => native(a.expr, to_time(b)),
@@ -815,14 +937,20 @@ fn compare(op: BinaryOp, a: Typed, b: Typed) -> Typed {
         (Kind::Time, _) | (_, Kind::Time) => native(to_number(a), to_number(b)),
         _ if numeric(&a) && numeric(&b) => native(to_number(a), to_number(b)),
         // Text against a word: a plain string comparison decides it exactly.
-        (Kind::Text, Kind::Text) if is_non_numeric_str(&a) || is_non_numeric_str(&b) => native(a.expr, b.expr),
+        (Kind::Text, Kind::Text) if is_non_numeric_str(&a) || is_non_numeric_str(&b) => {
+            native(a.expr, b.expr)
+        }
         _ => udf::lq_compare(cop).call(vec![a.expr, b.expr]),
     };
     Typed::new(expr, Kind::Bool)
 }
 
 /// Builds a first/last-value aggregate ignoring missing values.
-pub(crate) fn pick_value(first: bool, value: Expr, order: Vec<SortExpr>) -> Result<Expr, Diagnostic> {
+pub(crate) fn pick_value(
+    first: bool,
+    value: Expr,
+    order: Vec<SortExpr>,
+) -> Result<Expr, Diagnostic> {
     let udaf = if first {
         datafusion::functions_aggregate::first_last::first_value_udaf()
     } else {
@@ -834,4 +962,3 @@ pub(crate) fn pick_value(first: bool, value: Expr, order: Vec<SortExpr>) -> Resu
         .build()
         .map_err(|e| Diagnostic::new(format!("internal planning error: {e}"), Span::default()))
 }
-

@@ -5,11 +5,13 @@ use std::sync::{Arc, LazyLock};
 
 use chrono::{Datelike, NaiveDate, TimeZone, Utc};
 use datafusion::arrow::array::{
-    Array, ArrayRef, AsArray, BinaryBuilder, BooleanBuilder, Float64Array, Float64Builder, StringArray,
-    StringBuilder, TimestampMillisecondBuilder,
+    Array, ArrayRef, AsArray, BinaryBuilder, BooleanBuilder, Float64Array, Float64Builder,
+    StringArray, StringBuilder, TimestampMillisecondBuilder,
 };
 use datafusion::arrow::compute::cast;
-use datafusion::arrow::datatypes::{DataType, Float64Type, Int64Type, TimeUnit, TimestampMillisecondType};
+use datafusion::arrow::datatypes::{
+    DataType, Float64Type, Int64Type, TimeUnit, TimestampMillisecondType,
+};
 use datafusion::common::{DataFusionError, Result, ScalarValue, exec_err};
 use datafusion::logical_expr::{
     ColumnarValue, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, Volatility,
@@ -204,8 +206,12 @@ macro_rules! simple_udf {
     };
 }
 
-simple_udf!(LqNum, "lq_num", 1, DataType::Float64, |a| Ok(Arc::new(numbers_of(&a[0])?)));
-simple_udf!(LqText, "lq_text", 1, DataType::Utf8, |a| Ok(Arc::new(texts_of(&a[0])?)));
+simple_udf!(LqNum, "lq_num", 1, DataType::Float64, |a| Ok(Arc::new(
+    numbers_of(&a[0])?
+)));
+simple_udf!(LqText, "lq_text", 1, DataType::Utf8, |a| Ok(Arc::new(
+    texts_of(&a[0])?
+)));
 simple_udf!(LqSortKey, "lq_sort_key", 1, DataType::Binary, |a| {
     let texts = texts_of(&a[0])?;
     let mut out = BinaryBuilder::with_capacity(texts.len(), texts.len() * 16);
@@ -227,10 +233,16 @@ simple_udf!(LqSortKey, "lq_sort_key", 1, DataType::Binary, |a| {
 /// chunk by chunk, digit runs by length and then value, other characters by code point.
 pub fn sort_key(text: &str, out: &mut Vec<u8>) {
     out.clear();
-    if let Some(n) = parse_number(text).filter(|_| !text.trim().is_empty() && text != "true" && text != "false") {
+    if let Some(n) =
+        parse_number(text).filter(|_| !text.trim().is_empty() && text != "true" && text != "false")
+    {
         out.push(2);
         let bits = n.to_bits();
-        let ordered = if bits >> 63 == 1 { !bits } else { bits ^ (1 << 63) };
+        let ordered = if bits >> 63 == 1 {
+            !bits
+        } else {
+            bits ^ (1 << 63)
+        };
         out.extend_from_slice(&ordered.to_be_bytes());
         return;
     }
@@ -394,7 +406,11 @@ pub fn round_millis(ms: i64, amount: i64, unit: &str, ceil: bool) -> Option<i64>
 
 impl ScalarUDFImpl for DateRound {
     fn name(&self) -> &str {
-        if self.ceil { "lq_dateceil" } else { "lq_datefloor" }
+        if self.ceil {
+            "lq_dateceil"
+        } else {
+            "lq_datefloor"
+        }
     }
     fn signature(&self) -> &Signature {
         &self.signature
@@ -443,9 +459,6 @@ pub static LQ_DATECEIL: LazyLock<Arc<ScalarUDF>> = LazyLock::new(|| {
     }))
 });
 
-#[allow(dead_code)]
-fn unused(_: Float64Builder, _: StringBuilder) {}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -453,8 +466,23 @@ mod tests {
     #[test]
     fn natural_sort_matches_the_published_sequence() {
         let sequence = [
-            "!:", "#", "*%04", "0#", "5A", "111A", "2345_", "@", "@_", "A", "A9876fghj", "a12345hfh", "0", "01",
-            "1", "2", "3",
+            "!:",
+            "#",
+            "*%04",
+            "0#",
+            "5A",
+            "111A",
+            "2345_",
+            "@",
+            "@_",
+            "A",
+            "A9876fghj",
+            "a12345hfh",
+            "0",
+            "01",
+            "1",
+            "2",
+            "3",
         ];
         let keys: Vec<Vec<u8>> = sequence
             .iter()
@@ -465,18 +493,41 @@ mod tests {
             })
             .collect();
         for i in 1..keys.len() {
-            assert!(keys[i - 1] <= keys[i], "{} should sort before {}", sequence[i - 1], sequence[i]);
+            assert!(
+                keys[i - 1] <= keys[i],
+                "{} should sort before {}",
+                sequence[i - 1],
+                sequence[i]
+            );
         }
     }
 
     #[test]
     fn rounding() {
         let t = 1710460804051; // 2024-03-15 00:00:04.051, a Friday
-        assert_eq!(format_timestamp(round_millis(t, 300_000, "ms", false).unwrap()), "2024-03-15 00:00:00.000");
-        assert_eq!(format_timestamp(round_millis(t, 300_000, "ms", true).unwrap()), "2024-03-15 00:05:00.000");
-        assert_eq!(format_timestamp(round_millis(t, 1, "w", false).unwrap()), "2024-03-11 00:00:00.000");
-        assert_eq!(format_timestamp(round_millis(t, 3, "mo", false).unwrap()), "2024-01-01 00:00:00.000");
-        assert_eq!(format_timestamp(round_millis(t, 1, "mo", true).unwrap()), "2024-04-01 00:00:00.000");
-        assert_eq!(format_timestamp(round_millis(t, 12, "mo", false).unwrap()), "2024-01-01 00:00:00.000");
+        assert_eq!(
+            format_timestamp(round_millis(t, 300_000, "ms", false).unwrap()),
+            "2024-03-15 00:00:00.000"
+        );
+        assert_eq!(
+            format_timestamp(round_millis(t, 300_000, "ms", true).unwrap()),
+            "2024-03-15 00:05:00.000"
+        );
+        assert_eq!(
+            format_timestamp(round_millis(t, 1, "w", false).unwrap()),
+            "2024-03-11 00:00:00.000"
+        );
+        assert_eq!(
+            format_timestamp(round_millis(t, 3, "mo", false).unwrap()),
+            "2024-01-01 00:00:00.000"
+        );
+        assert_eq!(
+            format_timestamp(round_millis(t, 1, "mo", true).unwrap()),
+            "2024-04-01 00:00:00.000"
+        );
+        assert_eq!(
+            format_timestamp(round_millis(t, 12, "mo", false).unwrap()),
+            "2024-01-01 00:00:00.000"
+        );
     }
 }

@@ -60,7 +60,11 @@ pub struct MalformedJson(pub String);
 /// extract(br#"{"request":{"status":200},"tags":["a","b"]}"#, &targets, &mut out).unwrap();
 /// assert_eq!(out, vec![Some("200".into()), Some("b".into()), Some(r#"{"status":200}"#.into())]);
 /// ```
-pub fn extract(line: &[u8], targets: &Targets, out: &mut Vec<Captured>) -> Result<(), MalformedJson> {
+pub fn extract(
+    line: &[u8],
+    targets: &Targets,
+    out: &mut Vec<Captured>,
+) -> Result<(), MalformedJson> {
     out.clear();
     out.resize(targets.len, None);
     let mut de = serde_json::Deserializer::from_slice(line);
@@ -70,7 +74,8 @@ pub fn extract(line: &[u8], targets: &Targets, out: &mut Vec<Captured>) -> Resul
         out,
         path: &mut path,
     };
-    seed.deserialize(&mut de).map_err(|e| MalformedJson(e.to_string()))?;
+    seed.deserialize(&mut de)
+        .map_err(|e| MalformedJson(e.to_string()))?;
     de.end().map_err(|e| MalformedJson(e.to_string()))
 }
 
@@ -209,7 +214,11 @@ use serde::Deserialize as _;
 fn capture_value(value: &serde_json::Value, path: &str, targets: &Targets, out: &mut [Captured]) {
     let children: Vec<(String, &serde_json::Value)> = match value {
         serde_json::Value::Object(map) => map.iter().map(|(k, v)| (k.clone(), v)).collect(),
-        serde_json::Value::Array(items) => items.iter().enumerate().map(|(i, v)| (i.to_string(), v)).collect(),
+        serde_json::Value::Array(items) => items
+            .iter()
+            .enumerate()
+            .map(|(i, v)| (i.to_string(), v))
+            .collect(),
         _ => return,
     };
     for (key, child) in children {

@@ -244,7 +244,10 @@ impl LogSource {
 
     /// Total bytes of all inputs.
     pub fn total_bytes(&self) -> u64 {
-        self.inputs.iter().map(|i| i.bytes.as_slice().len() as u64).sum()
+        self.inputs
+            .iter()
+            .map(|i| i.bytes.as_slice().len() as u64)
+            .sum()
     }
 
     /// The Arrow type of a column of the given name.
@@ -270,7 +273,10 @@ impl LogSource {
                 .map(|c| Field::new(c, Self::column_type(c), true))
                 .collect::<Vec<_>>(),
         ));
-        let layout = Arc::new(Layout::new(columns, self.options.timestamp_field.as_deref()));
+        let layout = Arc::new(Layout::new(
+            columns,
+            self.options.timestamp_field.as_deref(),
+        ));
         let total = self.total_bytes() as usize;
         let chunk = (total / self.options.target_partitions.max(1))
             .max(self.options.min_partition_bytes)
@@ -359,7 +365,9 @@ impl Layout {
                 "@log" => ColumnSource::Log,
                 "@logStream" => ColumnSource::LogStream,
                 ROW_ORDER_COLUMN => ColumnSource::RowOrder,
-                name if name.starts_with("@@") => ColumnSource::Json(slot_of(&name[1..], &mut paths)),
+                name if name.starts_with("@@") => {
+                    ColumnSource::Json(slot_of(&name[1..], &mut paths))
+                }
                 name if name.starts_with('@') => ColumnSource::Missing,
                 name => ColumnSource::Json(slot_of(name, &mut paths)),
             };
@@ -414,9 +422,7 @@ impl PartitionStream for RangeScan {
             stats: self.stats.clone(),
             batch_size: self.batch_size,
         };
-        builder.spawn_blocking(move || {
-            job.run(&mut |batch| tx.blocking_send(Ok(batch)).is_ok())
-        });
+        builder.spawn_blocking(move || job.run(&mut |batch| tx.blocking_send(Ok(batch)).is_ok()));
         builder.build()
     }
 }
@@ -479,7 +485,8 @@ impl RangeJob {
                     Ok(()) => json_ok = true,
                     Err(e) => {
                         let base = *first_line_number.get_or_insert_with(|| {
-                            memchr::memchr_iter(b'\n', &data[..first_line_offset]).count() as u64 + 1
+                            memchr::memchr_iter(b'\n', &data[..first_line_offset]).count() as u64
+                                + 1
                         });
                         self.stats.note_malformed(MalformedLine {
                             source: self.input.display.clone(),
@@ -504,9 +511,10 @@ impl RangeJob {
             }
         }
         self.stats.records.fetch_add(records, Ordering::Relaxed);
-        self.stats
-            .bytes
-            .fetch_add((pos.min(data.len()).saturating_sub(range_start)) as u64, Ordering::Relaxed);
+        self.stats.bytes.fetch_add(
+            (pos.min(data.len()).saturating_sub(range_start)) as u64,
+            Ordering::Relaxed,
+        );
         if rows > 0 {
             let batch = self.finish(&mut builders, rows)?;
             emit(batch);
@@ -519,14 +527,27 @@ impl RangeJob {
             .columns
             .iter()
             .map(|c| match c {
-                ColumnSource::Timestamp => Builder::Time(TimestampMillisecondBuilder::with_capacity(self.batch_size)),
-                ColumnSource::RowOrder => Builder::Row(UInt64Builder::with_capacity(self.batch_size)),
-                _ => Builder::Text(StringBuilder::with_capacity(self.batch_size, self.batch_size * 16)),
+                ColumnSource::Timestamp => {
+                    Builder::Time(TimestampMillisecondBuilder::with_capacity(self.batch_size))
+                }
+                ColumnSource::RowOrder => {
+                    Builder::Row(UInt64Builder::with_capacity(self.batch_size))
+                }
+                _ => Builder::Text(StringBuilder::with_capacity(
+                    self.batch_size,
+                    self.batch_size * 16,
+                )),
             })
             .collect()
     }
 
-    fn append_row(&self, builders: &mut [Builder], line: &[u8], offset: usize, captured: &[Captured]) {
+    fn append_row(
+        &self,
+        builders: &mut [Builder],
+        line: &[u8],
+        offset: usize,
+        captured: &[Captured],
+    ) {
         for (source, builder) in self.layout.columns.iter().zip(builders.iter_mut()) {
             match (source, builder) {
                 (ColumnSource::Timestamp, Builder::Time(b)) => {
@@ -541,7 +562,9 @@ impl RangeJob {
                 (ColumnSource::RowOrder, Builder::Row(b)) => {
                     b.append_value((self.input.index << 40) | offset as u64);
                 }
-                (ColumnSource::Message, Builder::Text(b)) => b.append_value(String::from_utf8_lossy(line)),
+                (ColumnSource::Message, Builder::Text(b)) => {
+                    b.append_value(String::from_utf8_lossy(line))
+                }
                 (ColumnSource::Log, Builder::Text(b)) => b.append_value(&self.input.log),
                 (ColumnSource::LogStream, Builder::Text(b)) => b.append_value(&self.input.stream),
                 (ColumnSource::Json(slot), Builder::Text(b)) => {
@@ -554,7 +577,11 @@ impl RangeJob {
         }
     }
 
-    fn finish(&self, builders: &mut [Builder], rows: usize) -> datafusion::error::Result<RecordBatch> {
+    fn finish(
+        &self,
+        builders: &mut [Builder],
+        rows: usize,
+    ) -> datafusion::error::Result<RecordBatch> {
         let columns: Vec<ArrayRef> = builders
             .iter_mut()
             .map(|b| match b {
@@ -563,7 +590,12 @@ impl RangeJob {
                 Builder::Row(b) => Arc::new(b.finish()) as ArrayRef,
             })
             .collect();
-        let options = datafusion::arrow::array::RecordBatchOptions::new().with_row_count(Some(rows));
-        Ok(RecordBatch::try_new_with_options(self.schema.clone(), columns, &options)?)
+        let options =
+            datafusion::arrow::array::RecordBatchOptions::new().with_row_count(Some(rows));
+        Ok(RecordBatch::try_new_with_options(
+            self.schema.clone(),
+            columns,
+            &options,
+        )?)
     }
 }

@@ -3,7 +3,8 @@
 use chrono::{DateTime, NaiveDate, NaiveDateTime};
 
 /// The top-level JSON keys tried, in order, when no timestamp field is configured.
-pub const DEFAULT_TIMESTAMP_FIELDS: &[&str] = &["@timestamp", "timestamp", "time", "ts", "eventTime"];
+pub const DEFAULT_TIMESTAMP_FIELDS: &[&str] =
+    &["@timestamp", "timestamp", "time", "ts", "eventTime"];
 
 /// Epoch milliseconds from an epoch number, deciding the unit by magnitude: below 10^11 seconds,
 /// below 10^14 milliseconds, below 10^17 microseconds, else nanoseconds.
@@ -49,18 +50,28 @@ pub fn parse_timestamp_text(text: &str) -> Option<i64> {
     if let Ok(dt) = DateTime::parse_from_rfc3339(text) {
         return Some(dt.timestamp_millis());
     }
-    for format in ["%Y-%m-%d %H:%M:%S%.f%:z", "%Y-%m-%dT%H:%M:%S%.f%z", "%Y-%m-%d %H:%M:%S%.f%z"] {
+    for format in [
+        "%Y-%m-%d %H:%M:%S%.f%:z",
+        "%Y-%m-%dT%H:%M:%S%.f%z",
+        "%Y-%m-%d %H:%M:%S%.f%z",
+    ] {
         if let Ok(dt) = DateTime::parse_from_str(text, format) {
             return Some(dt.timestamp_millis());
         }
     }
-    for format in ["%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%dT%H:%M"] {
+    for format in [
+        "%Y-%m-%dT%H:%M:%S%.f",
+        "%Y-%m-%d %H:%M:%S%.f",
+        "%Y-%m-%dT%H:%M",
+    ] {
         if let Ok(dt) = NaiveDateTime::parse_from_str(text, format) {
             return Some(dt.and_utc().timestamp_millis());
         }
     }
     if let Ok(date) = NaiveDate::parse_from_str(text, "%Y-%m-%d") {
-        return date.and_hms_opt(0, 0, 0).map(|dt| dt.and_utc().timestamp_millis());
+        return date
+            .and_hms_opt(0, 0, 0)
+            .map(|dt| dt.and_utc().timestamp_millis());
     }
     if !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit() || b == b'.') {
         return text.parse::<f64>().ok().and_then(epoch_to_millis);
@@ -70,7 +81,13 @@ pub fn parse_timestamp_text(text: &str) -> Option<i64> {
 
 /// The common `YYYY-MM-DDTHH:MM:SS[.fff]Z` shape without a general parser.
 fn fast_utc(b: &[u8]) -> Option<i64> {
-    if b.len() < 20 || *b.last()? != b'Z' || b[4] != b'-' || b[7] != b'-' || b[13] != b':' || b[16] != b':' {
+    if b.len() < 20
+        || *b.last()? != b'Z'
+        || b[4] != b'-'
+        || b[7] != b'-'
+        || b[13] != b':'
+        || b[16] != b':'
+    {
         return None;
     }
     if b[10] != b'T' && b[10] != b' ' {
@@ -108,8 +125,14 @@ fn fast_utc(b: &[u8]) -> Option<i64> {
         return None;
     }
     let date = NaiveDate::from_ymd_opt(year as i32, month, day)?;
-    let days = i64::from(date.signed_duration_since(NaiveDate::from_ymd_opt(1970, 1, 1)?).num_days());
-    Some(days * 86_400_000 + i64::from(hour * 3600 + minute * 60 + second) * 1000 + i64::from(millis))
+    let days = date
+        .signed_duration_since(NaiveDate::from_ymd_opt(1970, 1, 1)?)
+        .num_days();
+    Some(
+        days * 86_400_000
+            + i64::from(hour * 3600 + minute * 60 + second) * 1000
+            + i64::from(millis),
+    )
 }
 
 #[cfg(test)]
@@ -118,8 +141,15 @@ mod tests {
 
     #[test]
     fn fast_path_agrees_with_chrono() {
-        for text in ["2024-03-15T00:00:04.051Z", "2024-02-29T23:59:59Z", "1999-12-31T12:00:00.5Z", "2024-03-15T00:00:04.051234Z"] {
-            let slow = DateTime::parse_from_rfc3339(text).unwrap().timestamp_millis();
+        for text in [
+            "2024-03-15T00:00:04.051Z",
+            "2024-02-29T23:59:59Z",
+            "1999-12-31T12:00:00.5Z",
+            "2024-03-15T00:00:04.051234Z",
+        ] {
+            let slow = DateTime::parse_from_rfc3339(text)
+                .unwrap()
+                .timestamp_millis();
             assert_eq!(fast_utc(text.as_bytes()), Some(slow), "{text}");
         }
         assert_eq!(fast_utc(b"2024-13-15T00:00:04.051Z"), None);

@@ -109,10 +109,12 @@ pub fn next_token(src: &str, pos: usize, operand_expected: bool) -> Result<Token
             span: Span::new(start, start),
         });
     };
-    let token = |tok, len: usize| Ok(Token {
-        tok,
-        span: Span::new(start, start + len),
-    });
+    let token = |tok, len: usize| {
+        Ok(Token {
+            tok,
+            span: Span::new(start, start + len),
+        })
+    };
     match c {
         '"' | '\'' => {
             let (text, len) = string_literal(rest, c).ok_or_else(|| {
@@ -124,9 +126,12 @@ pub fn next_token(src: &str, pos: usize, operand_expected: bool) -> Result<Token
         }
         '/' if operand_expected => {
             let (pattern, len) = regex_literal(rest).ok_or_else(|| {
-                Diagnostic::new("unterminated regular expression", Span::new(start, start + 1))
-                    .with_label("this `/` starts a regular expression that is never closed")
-                    .with_hint("close it with `/`; write a slash inside it as `\\/`")
+                Diagnostic::new(
+                    "unterminated regular expression",
+                    Span::new(start, start + 1),
+                )
+                .with_label("this `/` starts a regular expression that is never closed")
+                .with_hint("close it with `/`; write a slash inside it as `\\/`")
             })?;
             token(Tok::Regex(pattern), len)
         }
@@ -199,14 +204,20 @@ fn backtick(src: &str, at: usize) -> Result<(String, usize), Diagnostic> {
     let rest = &src[at + 1..];
     match rest.find('`') {
         Some(end) => Ok((rest[..end].to_string(), at + 1 + end + 1)),
-        None => Err(Diagnostic::new("unterminated backtick name", Span::new(at, at + 1))
-            .with_label("this backtick is never closed")
-            .with_hint("close the field name with `")),
+        None => Err(
+            Diagnostic::new("unterminated backtick name", Span::new(at, at + 1))
+                .with_label("this backtick is never closed")
+                .with_hint("close the field name with `"),
+        ),
     }
 }
 
 /// One name segment at `at`: an identifier, digits (after a dot) or a backtick-quoted name.
-fn segment(src: &str, at: usize, allow_digits: bool) -> Result<Option<(String, usize)>, Diagnostic> {
+fn segment(
+    src: &str,
+    at: usize,
+    allow_digits: bool,
+) -> Result<Option<(String, usize)>, Diagnostic> {
     let rest = &src[at..];
     if rest.starts_with('`') {
         return backtick(src, at).map(Some);
@@ -247,11 +258,10 @@ fn field_name(src: &str, start: usize) -> Result<Token, Diagnostic> {
             pos = end;
         }
         None => {
-            return Err(Diagnostic::new(
-                "expected a field name after `@`",
-                Span::new(start, pos),
-            )
-            .with_hint("system fields look like @timestamp, @message, @logStream"));
+            return Err(
+                Diagnostic::new("expected a field name after `@`", Span::new(start, pos))
+                    .with_hint("system fields look like @timestamp, @message, @logStream"),
+            );
         }
     }
     while src[pos..].starts_with('.') {
@@ -265,7 +275,11 @@ fn field_name(src: &str, start: usize) -> Result<Token, Diagnostic> {
             None => break,
         }
     }
-    let tok = if plain { Tok::Word(name) } else { Tok::Field(name) };
+    let tok = if plain {
+        Tok::Word(name)
+    } else {
+        Tok::Field(name)
+    };
     Ok(Token {
         tok,
         span: Span::new(start, pos),
@@ -274,9 +288,8 @@ fn field_name(src: &str, start: usize) -> Result<Token, Diagnostic> {
 
 fn number_or_duration(src: &str, start: usize) -> Result<Token, Diagnostic> {
     let rest = &src[start..];
-    let (after, text) = number_text(rest).map_err(|_| {
-        Diagnostic::new("invalid number", Span::new(start, start + 1))
-    })?;
+    let (after, text) = number_text(rest)
+        .map_err(|_| Diagnostic::new("invalid number", Span::new(start, start + 1)))?;
     let mut end = start + text.len();
     let is_int = text.bytes().all(|b| b.is_ascii_digit());
     if after.starts_with(is_ident_start) {
@@ -358,10 +371,22 @@ mod tests {
         assert_eq!(
             toks("5m 5mo 100ms 2hrs 1.5"),
             vec![
-                Tok::Dur(Duration { amount: 5, unit: TimeUnit::Minute }),
-                Tok::Dur(Duration { amount: 5, unit: TimeUnit::Month }),
-                Tok::Dur(Duration { amount: 100, unit: TimeUnit::Millisecond }),
-                Tok::Dur(Duration { amount: 2, unit: TimeUnit::Hour }),
+                Tok::Dur(Duration {
+                    amount: 5,
+                    unit: TimeUnit::Minute
+                }),
+                Tok::Dur(Duration {
+                    amount: 5,
+                    unit: TimeUnit::Month
+                }),
+                Tok::Dur(Duration {
+                    amount: 100,
+                    unit: TimeUnit::Millisecond
+                }),
+                Tok::Dur(Duration {
+                    amount: 2,
+                    unit: TimeUnit::Hour
+                }),
                 Tok::Num(Number::Float(1.5)),
             ]
         );

@@ -6,14 +6,40 @@ use crate::lexer::{Tok, Token, next_token};
 use crate::span::Span;
 
 /// The commands this version of lq runs.
-pub const SUPPORTED_COMMANDS: &[&str] = &["fields", "display", "filter", "where", "stats", "sort", "limit", "head"];
+pub const SUPPORTED_COMMANDS: &[&str] = &[
+    "fields", "display", "filter", "where", "stats", "sort", "limit", "head",
+];
 
 /// Logs Insights commands that lq recognises but does not run yet.
 pub const PLANNED_COMMANDS: &[&str] = &[
-    "parse", "dedup", "unnest", "unmask", "filterIndex", "SOURCE", "lookup", "pattern", "diff",
-    "anomaly", "json", "expand", "cidrlookup", "join", "appendcols", "logcompare", "relevantfields",
-    "countFrequent", "count_frequent", "addtotals", "accum", "autoregress", "filldown", "fillmissing",
-    "outlier", "sessionize", "estimate", "tail",
+    "parse",
+    "dedup",
+    "unnest",
+    "unmask",
+    "filterIndex",
+    "SOURCE",
+    "lookup",
+    "pattern",
+    "diff",
+    "anomaly",
+    "json",
+    "expand",
+    "cidrlookup",
+    "join",
+    "appendcols",
+    "logcompare",
+    "relevantfields",
+    "countFrequent",
+    "count_frequent",
+    "addtotals",
+    "accum",
+    "autoregress",
+    "filldown",
+    "fillmissing",
+    "outlier",
+    "sessionize",
+    "estimate",
+    "tail",
 ];
 
 /// Words that end an expression and so cannot be bare field names.
@@ -32,7 +58,11 @@ const MAX_DEPTH: usize = 128;
 /// assert!(matches!(q.commands[1].kind, CommandKind::Stats(_)));
 /// ```
 pub fn parse(src: &str) -> Result<Query, Diagnostic> {
-    let mut p = Parser { src, pos: 0, depth: 0 };
+    let mut p = Parser {
+        src,
+        pos: 0,
+        depth: 0,
+    };
     p.query()
 }
 
@@ -49,7 +79,12 @@ fn is_word(tok: &Tok, word: &str) -> bool {
 pub(crate) fn nearest<'n>(word: &str, candidates: &[&'n str]) -> Option<&'n str> {
     candidates
         .iter()
-        .map(|c| (strsim::damerau_levenshtein(&word.to_lowercase(), &c.to_lowercase()), *c))
+        .map(|c| {
+            (
+                strsim::damerau_levenshtein(&word.to_lowercase(), &c.to_lowercase()),
+                *c,
+            )
+        })
         .filter(|(d, c)| *d <= 2.max(c.len() / 4))
         .min_by_key(|(d, _)| *d)
         .map(|(_, c)| c)
@@ -87,8 +122,11 @@ impl<'a> Parser<'a> {
     }
 
     fn expected(&self, what: &str, found: &Token) -> Diagnostic {
-        Diagnostic::new(format!("expected {what}, found {}", found.tok.describe()), found.span)
-            .with_label(format!("expected {what} here"))
+        Diagnostic::new(
+            format!("expected {what}, found {}", found.tok.describe()),
+            found.span,
+        )
+        .with_label(format!("expected {what} here"))
     }
 
     fn query(&mut self) -> Result<Query, Diagnostic> {
@@ -107,9 +145,9 @@ impl<'a> Parser<'a> {
                     self.pos = t.span.end;
                     let next = self.peek(false)?;
                     if next.tok == Tok::Eof {
-                        return Err(self
-                            .expected("a command after `|`", &next)
-                            .with_hint("remove the trailing `|` or add a command such as `limit 10`"));
+                        return Err(self.expected("a command after `|`", &next).with_hint(
+                            "remove the trailing `|` or add a command such as `limit 10`",
+                        ));
                     }
                 }
                 _ => {
@@ -125,9 +163,9 @@ impl<'a> Parser<'a> {
     fn command(&mut self) -> Result<Command, Diagnostic> {
         let t = self.bump(false)?;
         let Tok::Word(word) = &t.tok else {
-            return Err(self.expected("a command", &t).with_hint(
-                "commands are fields, display, filter, stats, sort and limit",
-            ));
+            return Err(self
+                .expected("a command", &t)
+                .with_hint("commands are fields, display, filter, stats, sort and limit"));
         };
         let lower = word.to_lowercase();
         let kind = match lower.as_str() {
@@ -154,7 +192,10 @@ impl<'a> Parser<'a> {
                 }
             }
             _ => {
-                if let Some(name) = PLANNED_COMMANDS.iter().find(|c| c.eq_ignore_ascii_case(word)) {
+                if let Some(name) = PLANNED_COMMANDS
+                    .iter()
+                    .find(|c| c.eq_ignore_ascii_case(word))
+                {
                     return Err(Diagnostic::new(
                         format!("the `{name}` command is not supported yet"),
                         t.span,
@@ -169,7 +210,9 @@ impl<'a> Parser<'a> {
                 all.extend_from_slice(PLANNED_COMMANDS);
                 let hint = match nearest(word, &all) {
                     Some(c) => format!("did you mean `{c}`?"),
-                    None => "commands are fields, display, filter, stats, sort and limit".to_string(),
+                    None => {
+                        "commands are fields, display, filter, stats, sort and limit".to_string()
+                    }
                 };
                 return Err(Diagnostic::new(format!("unknown command `{word}`"), t.span)
                     .with_label("expected a command")
@@ -204,8 +247,13 @@ impl<'a> Parser<'a> {
     fn name(&mut self, what: &str) -> Result<Name, Diagnostic> {
         let t = self.bump(false)?;
         match t.tok {
-            Tok::Word(w) | Tok::Field(w) => Ok(Name { name: w, span: t.span }),
-            _ => Err(self.expected(what, &t).with_hint("names are words like `errors` or backticked text like `error rate`")),
+            Tok::Word(w) | Tok::Field(w) => Ok(Name {
+                name: w,
+                span: t.span,
+            }),
+            _ => Err(self
+                .expected(what, &t)
+                .with_hint("names are words like `errors` or backticked text like `error rate`")),
         }
     }
 
@@ -229,11 +277,16 @@ impl<'a> Parser<'a> {
         }
         let next = self.peek(false)?;
         if is_word(&next.tok, "offset") {
-            return Err(Diagnostic::new("`stats ... offset` is not supported yet", next.span)
-                .with_label("not supported yet")
-                .with_hint("remove `offset` and use --start/--end to choose the time range"));
+            return Err(
+                Diagnostic::new("`stats ... offset` is not supported yet", next.span)
+                    .with_label("not supported yet")
+                    .with_hint("remove `offset` and use --start/--end to choose the time range"),
+            );
         }
-        Ok(Stats { aggregates, group_by })
+        Ok(Stats {
+            aggregates,
+            group_by,
+        })
     }
 
     fn sort_keys(&mut self) -> Result<Vec<SortKey>, Diagnostic> {
@@ -248,7 +301,11 @@ impl<'a> Parser<'a> {
             } else {
                 None
             };
-            keys.push(SortKey { expr, direction, text });
+            keys.push(SortKey {
+                expr,
+                direction,
+                text,
+            });
             if self.eat_punct(",")?.is_none() {
                 return Ok(keys);
             }
@@ -367,8 +424,14 @@ impl<'a> Parser<'a> {
     fn match_pattern(&mut self) -> Result<Expr, Diagnostic> {
         let t = self.bump(true)?;
         match t.tok {
-            Tok::Str(s) => Ok(Expr { kind: ExprKind::String(s), span: t.span }),
-            Tok::Regex(r) => Ok(Expr { kind: ExprKind::Regex(r), span: t.span }),
+            Tok::Str(s) => Ok(Expr {
+                kind: ExprKind::String(s),
+                span: t.span,
+            }),
+            Tok::Regex(r) => Ok(Expr {
+                kind: ExprKind::Regex(r),
+                span: t.span,
+            }),
             _ => Err(self
                 .expected("a string or a /regular expression/", &t)
                 .with_hint("write e.g. `@message like /timeout/` or `@message like \"timeout\"`")),
@@ -429,14 +492,17 @@ impl<'a> Parser<'a> {
         let inner = self.unary()?;
         self.depth -= 1;
         let span = t.span.to(inner.span);
-        if op == UnaryOp::Negate {
-            if let ExprKind::Number(n) = inner.kind {
-                let negated = match n {
-                    Number::Int(i) => Number::Int(-i),
-                    Number::Float(f) => Number::Float(-f),
-                };
-                return Ok(Expr { kind: ExprKind::Number(negated), span });
-            }
+        if op == UnaryOp::Negate
+            && let ExprKind::Number(n) = inner.kind
+        {
+            let negated = match n {
+                Number::Int(i) => Number::Int(i.wrapping_neg()),
+                Number::Float(f) => Number::Float(-f),
+            };
+            return Ok(Expr {
+                kind: ExprKind::Number(negated),
+                span,
+            });
         }
         Ok(Expr {
             kind: ExprKind::Unary(op, Box::new(inner)),
@@ -466,7 +532,9 @@ impl<'a> Parser<'a> {
                         span,
                     )
                     .with_label("expected an expression here")
-                    .with_hint(format!("a field named `{w}` must be written in backticks: `{w}`")));
+                    .with_hint(format!(
+                        "a field named `{w}` must be written in backticks: `{w}`"
+                    )));
                 } else {
                     ExprKind::Field(w)
                 }
@@ -481,7 +549,10 @@ impl<'a> Parser<'a> {
                         .expected("`)`", &close)
                         .with_hint(format!("the `(` at byte {} is not closed", span.start)));
                 }
-                return Ok(Expr { kind: inner.kind, span: span.to(close.span) });
+                return Ok(Expr {
+                    kind: inner.kind,
+                    span: span.to(close.span),
+                });
             }
             Tok::Punct("[") => {
                 let mut items = Vec::new();
@@ -496,7 +567,10 @@ impl<'a> Parser<'a> {
                         }
                     }
                 }
-                return Ok(Expr { kind: ExprKind::List(items), span: Span::new(span.start, self.pos) });
+                return Ok(Expr {
+                    kind: ExprKind::List(items),
+                    span: Span::new(span.start, self.pos),
+                });
             }
             _ => {
                 return Err(self.expected("an expression", &t).with_hint(
@@ -513,9 +587,12 @@ impl<'a> Parser<'a> {
         let at = crate::lexer::skip_trivia(self.src, self.pos);
         let rest = &self.src[at..];
         if rest.starts_with('[') || (rest.starts_with('.') && !rest.starts_with("..")) {
-            return Err(Diagnostic::new("map and list access (`x[0]`, `f(x).key`) is not supported yet", Span::new(at, at + 1))
-                .with_label("not supported yet")
-                .with_hint("flattened JSON fields are reached with dots, e.g. `users.1.action`"));
+            return Err(Diagnostic::new(
+                "map and list access (`x[0]`, `f(x).key`) is not supported yet",
+                Span::new(at, at + 1),
+            )
+            .with_label("not supported yet")
+            .with_hint("flattened JSON fields are reached with dots, e.g. `users.1.action`"));
         }
         Ok(())
     }
@@ -529,7 +606,10 @@ impl<'a> Parser<'a> {
                 let t = self.peek(true)?;
                 if t.tok == Tok::Punct("*") {
                     self.pos = t.span.end;
-                    args.push(Expr { kind: ExprKind::Star, span: t.span });
+                    args.push(Expr {
+                        kind: ExprKind::Star,
+                        span: t.span,
+                    });
                 } else {
                     args.push(self.expr()?);
                 }
@@ -548,7 +628,11 @@ impl<'a> Parser<'a> {
         self.depth -= 1;
         self.reject_access()?;
         Ok(Expr {
-            kind: ExprKind::Call { name, name_span, args },
+            kind: ExprKind::Call {
+                name,
+                name_span,
+                args,
+            },
             span: Span::new(name_span.start, self.pos),
         })
     }
@@ -589,27 +673,53 @@ mod tests {
     #[test]
     fn precedence() {
         let e = one_expr("a + b * c = 7 and not x or y");
-        let ExprKind::Binary(BinaryOp::Or, left, _) = e.kind else { panic!() };
-        let ExprKind::Binary(BinaryOp::And, cmp, not) = left.kind else { panic!() };
+        let ExprKind::Binary(BinaryOp::Or, left, _) = e.kind else {
+            panic!()
+        };
+        let ExprKind::Binary(BinaryOp::And, cmp, not) = left.kind else {
+            panic!()
+        };
         assert!(matches!(not.kind, ExprKind::Unary(UnaryOp::Not, _)));
-        let ExprKind::Binary(BinaryOp::Eq, sum, _) = cmp.kind else { panic!() };
-        let ExprKind::Binary(BinaryOp::Add, _, product) = sum.kind else { panic!() };
-        assert!(matches!(product.kind, ExprKind::Binary(BinaryOp::Mul, _, _)));
+        let ExprKind::Binary(BinaryOp::Eq, sum, _) = cmp.kind else {
+            panic!()
+        };
+        let ExprKind::Binary(BinaryOp::Add, _, product) = sum.kind else {
+            panic!()
+        };
+        assert!(matches!(
+            product.kind,
+            ExprKind::Binary(BinaryOp::Mul, _, _)
+        ));
     }
 
     #[test]
     fn regex_versus_division() {
         let e = one_expr("a / 2 > 1 and msg like /x\\/y/");
-        let ExprKind::Binary(BinaryOp::And, l, r) = e.kind else { panic!() };
+        let ExprKind::Binary(BinaryOp::And, l, r) = e.kind else {
+            panic!()
+        };
         assert!(matches!(l.kind, ExprKind::Binary(BinaryOp::Gt, _, _)));
-        let ExprKind::Like { pattern, negated: false, .. } = r.kind else { panic!() };
+        let ExprKind::Like {
+            pattern,
+            negated: false,
+            ..
+        } = r.kind
+        else {
+            panic!()
+        };
         assert_eq!(pattern.kind, ExprKind::Regex("x/y".into()));
     }
 
     #[test]
     fn not_like_and_not_in() {
-        assert!(matches!(one_expr("x not like 'a'").kind, ExprKind::Like { negated: true, .. }));
-        assert!(matches!(one_expr("x NOT IN [1, 'b']").kind, ExprKind::In { negated: true, .. }));
+        assert!(matches!(
+            one_expr("x not like 'a'").kind,
+            ExprKind::Like { negated: true, .. }
+        ));
+        assert!(matches!(
+            one_expr("x NOT IN [1, 'b']").kind,
+            ExprKind::In { negated: true, .. }
+        ));
     }
 
     #[test]

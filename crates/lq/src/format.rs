@@ -32,7 +32,9 @@ pub fn json_value(column: &ArrayRef, text: &StringArray, row: usize) -> serde_js
 
 /// The rows as CSV (RFC 4180 quoting) with a header line.
 pub fn to_csv(columns: &[String], batches: &[RecordBatch]) -> String {
-    let mut writer = csv::WriterBuilder::new().terminator(csv::Terminator::Any(b'\n')).from_writer(Vec::new());
+    let mut writer = csv::WriterBuilder::new()
+        .terminator(csv::Terminator::Any(b'\n'))
+        .from_writer(Vec::new());
     let _ = writer.write_record(columns);
     for batch in batches {
         let texts = column_texts(batch);
@@ -49,7 +51,10 @@ pub fn to_csv(columns: &[String], batches: &[RecordBatch]) -> String {
 }
 
 /// The rows as JSON objects with keys in column order.
-pub fn to_json_rows(columns: &[String], batches: &[RecordBatch]) -> Vec<serde_json::Map<String, serde_json::Value>> {
+pub fn to_json_rows(
+    columns: &[String],
+    batches: &[RecordBatch],
+) -> Vec<serde_json::Map<String, serde_json::Value>> {
     let mut rows = Vec::new();
     for batch in batches {
         let texts = column_texts(batch);

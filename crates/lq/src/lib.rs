@@ -64,7 +64,10 @@ pub enum Error {
 impl Error {
     fn query(diagnostic: Diagnostic, text: &str) -> Self {
         let rendered = diagnostic.render(text);
-        Error::Query { diagnostic, rendered }
+        Error::Query {
+            diagnostic,
+            rendered,
+        }
     }
 
     fn from_plan(e: lq_plan::PlanError, text: &str) -> Self {
@@ -281,17 +284,20 @@ impl Engine {
     async fn prepare(&self, text: &str, inputs: Vec<Input>) -> Result<Prepared, Error> {
         let query = lq_syntax::parse(text).map_err(|d| Error::query(d, text))?;
         let plan_options = self.plan_options();
-        let columns = lq_plan::source_columns(&query, &plan_options).map_err(|d| Error::query(d, text))?;
+        let columns =
+            lq_plan::source_columns(&query, &plan_options).map_err(|d| Error::query(d, text))?;
         let source_options = lq_source::SourceOptions {
             timestamp_field: self.options.timestamp_field.clone(),
             target_partitions: self.options.target_partitions.max(1),
             min_partition_bytes: self.options.min_partition_bytes,
             ..Default::default()
         };
-        let source = lq_source::LogSource::open(inputs.into_iter().map(|i| i.0).collect(), source_options)?;
+        let source =
+            lq_source::LogSource::open(inputs.into_iter().map(|i| i.0).collect(), source_options)?;
         let stats = Arc::new(ScanStats::default());
         let table = source.table(&columns, stats.clone())?;
-        let planned = lq_plan::plan_query(&query, table, &plan_options).map_err(|e| Error::from_plan(e, text))?;
+        let planned = lq_plan::plan_query(&query, table, &plan_options)
+            .map_err(|e| Error::from_plan(e, text))?;
         let config = SessionConfig::new()
             .with_target_partitions(self.options.target_partitions.max(1))
             .with_batch_size(8192);
@@ -335,11 +341,17 @@ impl Engine {
     pub async fn stream(&self, query: &str, inputs: Vec<Input>) -> Result<QueryStream, Error> {
         let started = Instant::now();
         let prepared = self.prepare(query, inputs).await?;
-        let partitions = prepared.physical.properties().output_partitioning().partition_count();
+        let partitions = prepared
+            .physical
+            .properties()
+            .output_partitioning()
+            .partition_count();
         let physical = if partitions > 1 {
-            Arc::new(datafusion::physical_plan::coalesce_partitions::CoalescePartitionsExec::new(
-                prepared.physical.clone(),
-            )) as Arc<dyn ExecutionPlan>
+            Arc::new(
+                datafusion::physical_plan::coalesce_partitions::CoalescePartitionsExec::new(
+                    prepared.physical.clone(),
+                ),
+            ) as Arc<dyn ExecutionPlan>
         } else {
             prepared.physical.clone()
         };
@@ -362,7 +374,11 @@ fn runtime() -> Result<tokio::runtime::Runtime, Error> {
         .map_err(|e| Error::Runtime(format!("cannot start the async runtime: {e}")))
 }
 
-fn collect_stats(physical: &Arc<dyn ExecutionPlan>, scan: &ScanStats, started: Instant) -> QueryStats {
+fn collect_stats(
+    physical: &Arc<dyn ExecutionPlan>,
+    scan: &ScanStats,
+    started: Instant,
+) -> QueryStats {
     let scanned = scan.records();
     QueryStats {
         records_scanned: scanned,
@@ -417,7 +433,9 @@ pub mod time {
         let t = text.trim();
         let digits = t.bytes().take_while(|b| b.is_ascii_digit()).count();
         if digits > 0 && digits < t.len() && !t.contains('-') && !t.contains(':') {
-            let amount: i64 = t[..digits].parse().map_err(|_| format!("invalid time `{text}`"))?;
+            let amount: i64 = t[..digits]
+                .parse()
+                .map_err(|_| format!("invalid time `{text}`"))?;
             let unit = match &t[digits..] {
                 "ms" => 1,
                 "s" | "sec" | "secs" => 1_000,
@@ -425,7 +443,11 @@ pub mod time {
                 "h" | "hr" | "hrs" => 3_600_000,
                 "d" | "day" | "days" => 86_400_000,
                 "w" | "week" | "weeks" => 7 * 86_400_000,
-                _ => return Err(format!("invalid relative time `{text}`: use e.g. 15m, 1h, 2d or 1w")),
+                _ => {
+                    return Err(format!(
+                        "invalid relative time `{text}`: use e.g. 15m, 1h, 2d or 1w"
+                    ));
+                }
             };
             return amount
                 .checked_mul(unit)

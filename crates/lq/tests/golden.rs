@@ -57,13 +57,17 @@ fn parse_cases(text: &str, file: &str) -> Vec<Case> {
         let mut options = Vec::new();
         let mut expect_error = false;
         loop {
-            let l = lines.get(i).unwrap_or_else(|| panic!("{file}: case {name} has no query"));
+            let l = lines
+                .get(i)
+                .unwrap_or_else(|| panic!("{file}: case {name} has no query"));
             i += 1;
             if let Some(rest) = l.strip_prefix("input ") {
                 inputs.extend(rest.split_whitespace().map(String::from));
             } else if let Some(rest) = l.strip_prefix("options ") {
                 for kv in rest.split_whitespace() {
-                    let (k, v) = kv.split_once('=').unwrap_or_else(|| panic!("{file}: bad option {kv}"));
+                    let (k, v) = kv
+                        .split_once('=')
+                        .unwrap_or_else(|| panic!("{file}: bad option {kv}"));
                     options.push((k.to_string(), v.to_string()));
                 }
             } else if l.trim() == "query" {
@@ -144,7 +148,7 @@ fn run_case(case: &Case, partitions: usize, min_partition_bytes: usize) -> Strin
         }
     }
     // Paths stay relative to testdata/ so that `@log` reads the same on every machine.
-    let inputs = case.inputs.iter().map(|p| Input::path(p)).collect();
+    let inputs = case.inputs.iter().map(Input::path).collect();
     match Engine::new(options).run(&case.query, inputs) {
         Ok(result) if !case.expect_error => render(&result),
         Ok(result) => format!("expected an error, got:\n{}", render(&result)),
@@ -168,7 +172,10 @@ fn golden_cases() {
     let mut total = 0;
     for path in files {
         let text = std::fs::read_to_string(&path).expect("read test file");
-        let file = path.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default();
+        let file = path
+            .file_name()
+            .map(|f| f.to_string_lossy().into_owned())
+            .unwrap_or_default();
         let cases = parse_cases(&text, &file);
         let mut lines: Vec<String> = text.lines().map(String::from).collect();
         for case in cases.iter().rev() {
@@ -194,5 +201,10 @@ fn golden_cases() {
         }
     }
     assert!(total >= 1, "no golden cases found");
-    assert!(failures.is_empty(), "{} of {total} golden cases failed:\n\n{}", failures.len(), failures.join("\n\n"));
+    assert!(
+        failures.is_empty(),
+        "{} of {total} golden cases failed:\n\n{}",
+        failures.len(),
+        failures.join("\n\n")
+    );
 }

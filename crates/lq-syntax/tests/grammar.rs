@@ -1,0 +1,65 @@
+//! Keeps `grammar/lq.ebnf` true: each rule's `ok:` examples must parse, its `bad:` examples must be
+//! rejected, and every rule must have at least one `ok:` example.
+
+use std::path::Path;
+
+#[test]
+fn grammar_examples_hold() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../grammar/lq.ebnf");
+    let text = std::fs::read_to_string(path).expect("grammar/lq.ebnf");
+    let mut rule: Option<String> = None;
+    let mut rules: Vec<(String, usize)> = Vec::new();
+    let mut failures = Vec::new();
+    for line in text.lines() {
+        let trimmed = line.trim();
+        if let Some((name, _)) = line.split_once('=')
+            && !line.starts_with(' ')
+            && !line.starts_with('(')
+            && !name.trim().is_empty()
+            && name
+                .trim()
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_')
+        {
+            let name = name.trim().to_string();
+            rules.push((name.clone(), 0));
+            rule = Some(name);
+            continue;
+        }
+        let Some(body) = trimmed
+            .strip_prefix("(*")
+            .and_then(|b| b.strip_suffix("*)"))
+        else {
+            continue;
+        };
+        let body = body.trim();
+        if let Some(example) = body.strip_prefix("ok:") {
+            let example = example.trim();
+            if let Err(e) = lq_syntax::parse(example) {
+                failures.push(format!(
+                    "rule {}: should parse: {example}\n{}",
+                    rule.as_deref().unwrap_or("?"),
+                    e.render(example)
+                ));
+            }
+            if let Some(last) = rules.last_mut() {
+                last.1 += 1;
+            }
+        } else if let Some(example) = body.strip_prefix("bad:") {
+            let example = example.trim();
+            if lq_syntax::parse(example).is_ok() {
+                failures.push(format!(
+                    "rule {}: should be rejected: {example}",
+                    rule.as_deref().unwrap_or("?")
+                ));
+            }
+        }
+    }
+    assert!(rules.len() >= 30, "found only {} rules", rules.len());
+    for (name, count) in &rules {
+        if *count == 0 {
+            failures.push(format!("rule {name} has no ok: example"));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}
