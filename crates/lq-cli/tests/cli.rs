@@ -1,0 +1,219 @@
+//! The `lq` binary on real files and stdin: formats, options, exit codes.
+
+use std::io::Write;
+use std::process::{Command, Output, Stdio};
+
+fn testdata(path: &str) -> String {
+    format!("{}/../../testdata/{path}", env!("CARGO_MANIFEST_DIR"))
+}
+
+fn lq(args: &[&str], stdin: Option<&str>) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_lq"))
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run lq");
+    if let Some(input) = stdin {
+        child
+            .stdin
+            .take()
+            .expect("stdin")
+            .write_all(input.as_bytes())
+            .expect("write stdin");
+    }
+    drop(child.stdin.take());
+    child.wait_with_output().expect("wait for lq")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+#[test]
+fn csv_output_and_summary() {
+    let app = testdata("logs/app.ndjson");
+    let o = lq(
+        &[
+            "--format",
+            "csv",
+            "filter request.status >= 500 | stats count(*) as n by service",
+            &app,
+        ],
+        None,
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(stdout(&o), "service,n\ncart,1\npayments,2\n");
+    assert!(stderr(&o).contains("8 records scanned"), "{}", stderr(&o));
+    assert!(stderr(&o).contains("3 matched"), "{}", stderr(&o));
+}
+
+#[test]
+fn ndjson_keeps_column_order_and_types() {
+    let app = testdata("logs/app.ndjson");
+    let o = lq(
+        &[
+            "--format",
+            "ndjson",
+            "-q",
+            "stats count(*) as n, max(request.bytes) as b by service | sort n desc | limit 1",
+            &app,
+        ],
+        None,
+    );
+    assert_eq!(stdout(&o), "{\"service\":\"cart\",\"n\":4,\"b\":\"340\"}\n");
+    assert_eq!(stderr(&o), "");
+}
+
+#[test]
+fn json_and_table_formats() {
+    let app = testdata("logs/app.ndjson");
+    let o = lq(
+        &[
+            "--format",
+            "json",
+            "-q",
+            "fields service | sort service asc | limit 1",
+            &app,
+        ],
+        None,
+    );
+    assert_eq!(stdout(&o), "[\n  {\n    \"service\": \"cart\"\n  }\n]\n");
+    let o = lq(&["-q", "stats count(*) by service", &app], None);
+    let table = stdout(&o);
+    assert!(
+        table.contains("count(*)") && table.contains("payments") && table.contains('│'),
+        "{table}"
+    );
+}
+
+#[test]
+fn reads_stdin_without_files_and_with_dash() {
+    let input = "{\"level\":\"ERROR\"}\n{\"level\":\"INFO\"}\n{\"level\":\"ERROR\"}\n";
+    for args in [
+        vec!["--format", "csv", "-q", "stats count(*) by level"],
+        vec!["--format", "csv", "-q", "stats count(*) by level", "-"],
+    ] {
+        let o = lq(&args, Some(input));
+        assert_eq!(stdout(&o), "level,count(*)\nERROR,2\nINFO,1\n");
+    }
+    let o = lq(
+        &["--format", "csv", "-q", "stats count(*) by @logStream"],
+        Some(input),
+    );
+    assert_eq!(stdout(&o), "@logStream,count(*)\nstdin,3\n");
+}
+
+#[test]
+fn time_range_and_timestamp_field_and_query_file() {
+    let app = testdata("logs/app.ndjson");
+    let o = lq(
+        &[
+            "--format",
+            "csv",
+            "-q",
+            "--start",
+            "2024-03-15T00:05:00Z",
+            "--end",
+            "1710461400000",
+            "stats count(*) as n",
+            &app,
+        ],
+        None,
+    );
+    assert_eq!(stdout(&o), "n\n4\n");
+    let mixed = testdata("logs/mixed.log");
+    let o = lq(
+        &[
+            "--format",
+            "csv",
+            "-q",
+            "--timestamp-field",
+            "ts",
+            "--start",
+            "1710460860",
+            "stats count(*) as n",
+            &mixed,
+        ],
+        None,
+    );
+    assert_eq!(stdout(&o), "n\n3\n");
+    let dir = std::env::temp_dir().join(format!("lq-cli-test-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let qf = dir.join("q.lq");
+    std::fs::write(
+        &qf,
+        "# count errors\nfilter level = 'ERROR'\n| stats count(*) as n\n",
+    )
+    .expect("write query");
+    let o = lq(
+        &[
+            "--format",
+            "csv",
+            "-q",
+            "-f",
+            qf.to_str().expect("utf-8 path"),
+            &app,
+        ],
+        None,
+    );
+    assert_eq!(stdout(&o), "n\n3\n");
+}
+
+#[test]
+fn malformed_lines_are_reported_with_file_and_line() {
+    let mixed = testdata("logs/mixed.log");
+    let o = lq(
+        &[
+            "--format",
+            "csv",
+            "stats count(*) as n, count(kind) as k",
+            &mixed,
+        ],
+        None,
+    );
+    assert_eq!(o.status.code(), Some(0));
+    assert_eq!(stdout(&o), "n,k\n7,5\n");
+    assert!(stderr(&o).contains("1 malformed line"), "{}", stderr(&o));
+    assert!(stderr(&o).contains("mixed.log:7:"), "{}", stderr(&o));
+}
+
+#[test]
+fn explain_prints_the_plan_without_reading_data() {
+    let o = lq(
+        &[
+            "--explain",
+            "filter level = 'ERROR' | stats count(*) by service",
+            "/does/not/exist",
+        ],
+        None,
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(stdout(&o).contains("AggregateExec"), "{}", stdout(&o));
+}
+
+#[test]
+fn exit_codes() {
+    let app = testdata("logs/app.ndjson");
+    let o = lq(&["stats count() by", &app], None);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("line 1, column 15") && stderr(&o).contains('^'),
+        "{}",
+        stderr(&o)
+    );
+    let o = lq(&["--explain", "fields x |"], None);
+    assert_eq!(o.status.code(), Some(2));
+    let o = lq(&["--start", "yesterday-ish", "stats count(*)", &app], None);
+    assert_eq!(o.status.code(), Some(2));
+    let o = lq(&["--bogus"], None);
+    assert_eq!(o.status.code(), Some(2));
+    let o = lq(&["stats count(*)", "/does/not/exist.log"], None);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("/does/not/exist.log"), "{}", stderr(&o));
+}
