@@ -10,6 +10,8 @@
 //! is true; `sort` without a direction sorts descending; rows without `sort` come newest first; the
 //! text sort order is the "natural" order of the reference.
 
+#![warn(missing_docs)]
+
 pub mod functions;
 mod lower;
 pub mod udf;

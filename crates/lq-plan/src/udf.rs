@@ -5,8 +5,8 @@ use std::sync::{Arc, LazyLock};
 
 use chrono::{Datelike, NaiveDate, TimeZone, Utc};
 use datafusion::arrow::array::{
-    Array, ArrayRef, AsArray, BinaryBuilder, BooleanBuilder, Float64Array, Float64Builder,
-    StringArray, StringBuilder, TimestampMillisecondBuilder,
+    Array, ArrayRef, AsArray, BinaryBuilder, BooleanBuilder, Float64Array, StringArray,
+    TimestampMillisecondBuilder,
 };
 use datafusion::arrow::compute::cast;
 use datafusion::arrow::datatypes::{

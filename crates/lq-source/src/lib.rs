@@ -13,6 +13,8 @@
 //!
 //! This crate knows nothing about the query language.
 
+#![warn(missing_docs)]
+
 pub mod extract;
 pub mod timestamp;
 

@@ -8,6 +8,8 @@
 //! assert_eq!(query.commands.len(), 3);
 //! ```
 
+#![warn(missing_docs)]
+
 pub mod ast;
 pub mod diagnostic;
 pub mod lexer;

@@ -24,6 +24,8 @@
 //! The stages live in their own crates: `lq-syntax` (parser), `lq-plan` (lowering to DataFusion),
 //! `lq-source` (log files as Arrow batches).
 
+#![warn(missing_docs)]
+
 pub mod format;
 
 use std::io::Read;
