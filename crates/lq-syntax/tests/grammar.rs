@@ -63,3 +63,25 @@ fn grammar_examples_hold() {
     }
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
 }
+
+/// Every prefix and every one-character deletion of some real queries must parse or fail cleanly.
+#[test]
+fn no_panic_on_truncated_or_damaged_queries() {
+    let queries = [
+        "filter @message like /(?i)time\\/out/ and status in [500, \"503\"] | stats count(*) as n, pct(x, 99) by bin(5m), `a-b` | sort n desc | limit 10",
+        "fields concat(a, 'x\\'y') as c, -2 ^ 3 % 4, @`aws.tag.x`, items.0.id # comment\n| display c | where not (a != 1.5e3) and b =~ /x/",
+        "stats count() by héllo, ünïcode | sort by `ö` asc",
+    ];
+    for q in queries {
+        let boundaries: Vec<usize> = (0..=q.len()).filter(|i| q.is_char_boundary(*i)).collect();
+        for &end in &boundaries {
+            let _ = lq_syntax::parse(&q[..end]);
+        }
+        for w in boundaries.windows(2) {
+            let damaged = format!("{}{}", &q[..w[0]], &q[w[1]..]);
+            if let Err(e) = lq_syntax::parse(&damaged) {
+                let _ = e.render(&damaged);
+            }
+        }
+    }
+}
