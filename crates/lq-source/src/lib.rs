@@ -289,7 +289,7 @@ impl LogSource {
             let mut start = 0;
             while start < len {
                 let end = (start + chunk).min(len);
-                partitions.push(Arc::new(RangeScan {
+                partitions.push(Arc::new(RangeScan(Arc::new(RangeJob {
                     input: input.clone(),
                     start,
                     end,
@@ -297,12 +297,12 @@ impl LogSource {
                     layout: layout.clone(),
                     stats: stats.clone(),
                     batch_size: self.options.batch_size.max(1),
-                }));
+                }))));
                 start = end;
             }
         }
         if partitions.is_empty() {
-            partitions.push(Arc::new(RangeScan {
+            partitions.push(Arc::new(RangeScan(Arc::new(RangeJob {
                 input: Arc::new(OpenInput {
                     index: 0,
                     display: String::new(),
@@ -316,7 +316,7 @@ impl LogSource {
                 layout,
                 stats,
                 batch_size: 1,
-            }));
+            }))));
         }
         Ok(Arc::new(StreamingTable::try_new(schema, partitions)?))
     }
@@ -397,38 +397,23 @@ impl Layout {
 
 /// One newline-aligned byte range of one input: a line belongs to the range holding its first byte.
 #[derive(Debug)]
-struct RangeScan {
-    input: Arc<OpenInput>,
-    start: usize,
-    end: usize,
-    schema: SchemaRef,
-    layout: Arc<Layout>,
-    stats: Arc<ScanStats>,
-    batch_size: usize,
-}
+struct RangeScan(Arc<RangeJob>);
 
 impl PartitionStream for RangeScan {
     fn schema(&self) -> &SchemaRef {
-        &self.schema
+        &self.0.schema
     }
 
     fn execute(&self, _ctx: Arc<TaskContext>) -> SendableRecordBatchStream {
-        let mut builder = RecordBatchReceiverStreamBuilder::new(self.schema.clone(), 2);
+        let mut builder = RecordBatchReceiverStreamBuilder::new(self.0.schema.clone(), 2);
         let tx = builder.tx();
-        let job = RangeJob {
-            input: self.input.clone(),
-            start: self.start,
-            end: self.end,
-            schema: self.schema.clone(),
-            layout: self.layout.clone(),
-            stats: self.stats.clone(),
-            batch_size: self.batch_size,
-        };
+        let job = self.0.clone();
         builder.spawn_blocking(move || job.run(&mut |batch| tx.blocking_send(Ok(batch)).is_ok()));
         builder.build()
     }
 }
 
+#[derive(Debug)]
 struct RangeJob {
     input: Arc<OpenInput>,
     start: usize,
