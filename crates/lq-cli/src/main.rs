@@ -134,6 +134,7 @@ fn run(mut args: Args) -> Result<(), Failure> {
         println!("{}", engine.explain(&query)?);
         return Ok(());
     }
+    // Report query errors before blocking on stdin or opening files.
     engine.check(&query)?;
     let mut inputs = Vec::new();
     if args.files.is_empty() {

@@ -4,7 +4,8 @@
 use datafusion::arrow::datatypes::DataType;
 use datafusion::functions::expr_fn as f;
 use datafusion::functions_aggregate::expr_fn as agg;
-use datafusion::logical_expr::{Expr, cast, lit, when};
+use datafusion::logical_expr::expr::Case;
+use datafusion::logical_expr::{Expr, cast, lit};
 use lq_syntax::ast::{Duration, Expr as AstExpr, ExprKind, TimeUnit};
 use lq_syntax::{Diagnostic, Span};
 
@@ -369,22 +370,18 @@ pub(crate) fn lower_scalar(
         "ceil" => number_fn(lowering, args, ctx, f::ceil)?,
         "floor" => number_fn(lowering, args, ctx, f::floor)?,
         "log" => number_fn(lowering, args, ctx, |x| {
-            when(x.clone().gt(lit(0.0)), f::ln(x))
-                .end()
-                .unwrap_or(lit(ScalarValueNull::f64()))
+            null_unless(x.clone().gt(lit(0.0)), f::ln(x))
         })?,
         "sqrt" => number_fn(lowering, args, ctx, |x| {
-            when(x.clone().gt_eq(lit(0.0)), f::sqrt(x))
-                .end()
-                .unwrap_or(lit(ScalarValueNull::f64()))
+            null_unless(x.clone().gt_eq(lit(0.0)), f::sqrt(x))
         })?,
         "greatest" | "least" => {
             let a: Vec<Expr> = args
                 .iter()
                 .map(|a| lowering.arg(a, ctx).map(to_number))
                 .collect::<Result<_, _>>()?;
-            let e = if a.len() == 1 {
-                a.into_iter().next().unwrap_or(lit(ScalarValueNull::f64()))
+            let e = if let [only] = a.as_slice() {
+                only.clone()
             } else if func.name == "greatest" {
                 f::greatest(a)
             } else {
@@ -434,12 +431,13 @@ pub(crate) fn lower_scalar(
     Ok(t)
 }
 
-struct ScalarValueNull;
-
-impl ScalarValueNull {
-    fn f64() -> datafusion::common::ScalarValue {
-        datafusion::common::ScalarValue::Float64(None)
-    }
+/// `value` where `condition` holds, else missing (`CASE WHEN condition THEN value END`).
+fn null_unless(condition: Expr, value: Expr) -> Expr {
+    Expr::Case(Case::new(
+        None,
+        vec![(Box::new(condition), Box::new(value))],
+        None,
+    ))
 }
 
 /// Lowers an aggregate call; arguments are lowered in the record scope before the `stats`.

@@ -1,7 +1,9 @@
 //! Lowering of Logs Insights queries to DataFusion logical plans.
 //!
-//! [`source_columns`] tells which log fields a query reads, so the log source can materialise only
-//! those; [`plan_query`] then builds the [`datafusion::logical_expr::LogicalPlan`] over that table.
+//! [`lower_query`] resolves and checks a query and tells which log fields it reads
+//! ([`LoweredQuery::source_columns`]), so the log source can materialise only those;
+//! [`LoweredQuery::into_plan`] then builds the [`datafusion::logical_expr::LogicalPlan`] over that
+//! table.
 //! The Logs Insights functions with no DataFusion equivalent live in [`udf`].
 //!
 //! Semantics chosen where Logs Insights leaves them open (see the README's language section): values
@@ -16,7 +18,7 @@ pub mod functions;
 mod lower;
 pub mod udf;
 
-pub use lower::{Kind, PlanOptions, PlannedQuery, ROW_ORDER_COLUMN, plan_query, source_columns};
+pub use lower::{Kind, LoweredQuery, PlanOptions, PlannedQuery, ROW_ORDER_COLUMN, lower_query};
 
 /// Errors from planning.
 #[derive(Debug, thiserror::Error)]

@@ -91,32 +91,47 @@ pub struct PlannedQuery {
     pub warnings: Vec<Diagnostic>,
 }
 
-/// The source columns a query reads, to build the table before planning.
-pub fn source_columns(query: &Query, options: &PlanOptions) -> Result<Vec<String>, Diagnostic> {
-    let mut lowering = Lowering::new(options.clone());
-    lowering.walk(query)?;
-    Ok(lowering.source.into_iter().collect())
+/// A query lowered to plan steps, waiting for the table that provides its source columns.
+pub struct LoweredQuery {
+    lowering: Lowering,
 }
 
-/// Lowers a parsed query to a DataFusion plan over `table`, whose schema must hold the columns named
-/// by [`source_columns`].
-pub fn plan_query(
-    query: &Query,
-    table: Arc<dyn TableProvider>,
-    options: &PlanOptions,
-) -> Result<PlannedQuery, crate::PlanError> {
+/// Lowers a parsed query: resolves names, checks it, and records which log fields it reads.
+///
+/// ```
+/// use lq_plan::{PlanOptions, lower_query};
+/// let query = lq_syntax::parse("filter level = 'ERROR' | stats count(*) by service").unwrap();
+/// let lowered = lower_query(&query, &PlanOptions::default()).unwrap();
+/// assert_eq!(lowered.source_columns(), ["level", "service"]);
+/// ```
+pub fn lower_query(query: &Query, options: &PlanOptions) -> Result<LoweredQuery, Diagnostic> {
     let mut lowering = Lowering::new(options.clone());
     lowering.walk(query)?;
-    let mut builder = LogicalPlanBuilder::scan("logs", provider_as_source(table), None)?;
-    for step in lowering.steps {
-        builder = step.apply(builder)?;
+    Ok(LoweredQuery { lowering })
+}
+
+impl LoweredQuery {
+    /// The columns the table must have: log fields as the query names them, plus system fields.
+    pub fn source_columns(&self) -> Vec<String> {
+        self.lowering.source.iter().cloned().collect()
     }
-    let plan = builder.build()?;
-    Ok(PlannedQuery {
-        plan,
-        columns: lowering.output,
-        warnings: lowering.warnings,
-    })
+
+    /// Builds the DataFusion plan over `table`, whose schema holds [`Self::source_columns`].
+    pub fn into_plan(
+        self,
+        table: Arc<dyn TableProvider>,
+    ) -> Result<PlannedQuery, crate::PlanError> {
+        let lowering = self.lowering;
+        let mut builder = LogicalPlanBuilder::scan("logs", provider_as_source(table), None)?;
+        for step in lowering.steps {
+            builder = step.apply(builder)?;
+        }
+        Ok(PlannedQuery {
+            plan: builder.build()?,
+            columns: lowering.output,
+            warnings: lowering.warnings,
+        })
+    }
 }
 
 /// One stage of the plan, recorded during the walk and applied once the scan exists.
@@ -906,7 +921,7 @@ fn binary(op: BinaryOp, a: Typed, b: Typed) -> Typed {
 }
 
 fn compare(op: BinaryOp, a: Typed, b: Typed) -> Typed {
-    let cop = match op {
+    let op = match op {
         BinaryOp::Eq => CompareOp::Eq,
         BinaryOp::NotEq => CompareOp::NotEq,
         BinaryOp::Lt => CompareOp::Lt,
@@ -914,16 +929,7 @@ fn compare(op: BinaryOp, a: Typed, b: Typed) -> Typed {
         BinaryOp::Gt => CompareOp::Gt,
         _ => CompareOp::GtEq,
     };
-    let native = |x: Expr, y: Expr| -> Expr {
-        match op {
-            BinaryOp::Eq => x.eq(y),
-            BinaryOp::NotEq => x.not_eq(y),
-            BinaryOp::Lt => x.lt(y),
-            BinaryOp::LtEq => x.lt_eq(y),
-            BinaryOp::Gt => x.gt(y),
-            _ => x.gt_eq(y),
-        }
-    };
+    let native = |x: Expr, y: Expr| op.native(x, y);
     let is_non_numeric_str =
         |t: &Typed| matches!(&t.literal, Some(Literal::Str(s)) if udf::parse_number(s).is_none());
     let numeric = |t: &Typed| {
@@ -940,7 +946,7 @@ fn compare(op: BinaryOp, a: Typed, b: Typed) -> Typed {
         (Kind::Text, Kind::Text) if is_non_numeric_str(&a) || is_non_numeric_str(&b) => {
             native(a.expr, b.expr)
         }
-        _ => udf::lq_compare(cop).call(vec![a.expr, b.expr]),
+        _ => udf::lq_compare(op).call(vec![a.expr, b.expr]),
     };
     Typed::new(expr, Kind::Bool)
 }

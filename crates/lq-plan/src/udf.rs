@@ -14,7 +14,7 @@ use datafusion::arrow::datatypes::{
 };
 use datafusion::common::{DataFusionError, Result, ScalarValue, exec_err};
 use datafusion::logical_expr::{
-    ColumnarValue, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, Volatility,
+    ColumnarValue, Expr, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, Volatility,
 };
 
 pub use lq_number::{format_number, parse_number};
@@ -283,6 +283,18 @@ pub enum CompareOp {
 }
 
 impl CompareOp {
+    /// The same comparison with DataFusion's own operators, for operands of one type.
+    pub fn native(self, a: Expr, b: Expr) -> Expr {
+        match self {
+            CompareOp::Eq => a.eq(b),
+            CompareOp::NotEq => a.not_eq(b),
+            CompareOp::Lt => a.lt(b),
+            CompareOp::LtEq => a.lt_eq(b),
+            CompareOp::Gt => a.gt(b),
+            CompareOp::GtEq => a.gt_eq(b),
+        }
+    }
+
     fn name(self) -> &'static str {
         match self {
             CompareOp::Eq => "lq_eq",

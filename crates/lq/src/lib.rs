@@ -267,10 +267,12 @@ impl Engine {
     /// assert!(err.to_string().contains("did you mean `count`?"));
     /// ```
     pub fn check(&self, query: &str) -> Result<(), Error> {
-        self.explain(query).map(|_| ())
+        runtime()?
+            .block_on(self.prepare(query, Vec::new()))
+            .map(|_| ())
     }
 
-    /// The optimised logical and physical plans of a query, without reading data.
+    /// The output columns and the physical plan of a query, without reading data.
     pub fn explain(&self, query: &str) -> Result<String, Error> {
         let runtime = runtime()?;
         runtime.block_on(async {
@@ -286,8 +288,8 @@ impl Engine {
     async fn prepare(&self, text: &str, inputs: Vec<Input>) -> Result<Prepared, Error> {
         let query = lq_syntax::parse(text).map_err(|d| Error::query(d, text))?;
         let plan_options = self.plan_options();
-        let columns =
-            lq_plan::source_columns(&query, &plan_options).map_err(|d| Error::query(d, text))?;
+        let lowered =
+            lq_plan::lower_query(&query, &plan_options).map_err(|d| Error::query(d, text))?;
         let source_options = lq_source::SourceOptions {
             timestamp_field: self.options.timestamp_field.clone(),
             target_partitions: self.options.target_partitions.max(1),
@@ -297,8 +299,9 @@ impl Engine {
         let source =
             lq_source::LogSource::open(inputs.into_iter().map(|i| i.0).collect(), source_options)?;
         let stats = Arc::new(ScanStats::default());
-        let table = source.table(&columns, stats.clone())?;
-        let planned = lq_plan::plan_query(&query, table, &plan_options)
+        let table = source.table(&lowered.source_columns(), stats.clone())?;
+        let planned = lowered
+            .into_plan(table)
             .map_err(|e| Error::from_plan(e, text))?;
         let config = SessionConfig::new()
             .with_target_partitions(self.options.target_partitions.max(1))
