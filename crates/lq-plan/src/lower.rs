@@ -270,20 +270,19 @@ impl Lowering {
                     self.steps.push(Step::Filter(pred));
                 }
                 CommandKind::Fields(items) | CommandKind::Display(items) => {
-                    let mut extend = Vec::new();
-                    let mut names = Vec::new();
+                    let mut names: Vec<String> = Vec::new();
                     for item in items {
                         let name = item.output_name();
                         let t = self.expr(&item.expr, &mut AggContext::None)?;
-                        // A bare field that already exists needs no new column.
+                        // A bare field that already exists needs no new column. Each item gets
+                        // its own step so that later items can use the names of earlier ones.
                         if !matches!(&item.expr.kind, ExprKind::Field(n) if *n == name) {
-                            extend.push((name.clone(), t.expr));
+                            self.steps.push(Step::Extend(vec![(name.clone(), t.expr)]));
                         }
                         self.scope.defined.insert(name.clone(), t.kind);
-                        names.push(name);
-                    }
-                    if !extend.is_empty() {
-                        self.steps.push(Step::Extend(extend));
+                        if !names.contains(&name) {
+                            names.push(name);
+                        }
                     }
                     if matches!(command.kind, CommandKind::Display(_)) {
                         display = Some(names);
