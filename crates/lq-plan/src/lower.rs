@@ -302,6 +302,8 @@ impl Lowering {
                 CommandKind::Stats(stats) => {
                     self.stats(stats, command.span)?;
                     saw_stats = true;
+                    // Columns chosen before a `stats` no longer exist; its table is the output.
+                    display = None;
                     after_stats_fields.clear();
                     self.ordered = false;
                 }

@@ -441,7 +441,6 @@ impl RangeJob {
                 None => data.len(),
             };
         }
-        let first_line_offset = pos;
         let mut first_line_number: Option<u64> = None;
         let mut lines_before = 0u64;
         let mut builders = self.new_builders();
@@ -449,7 +448,7 @@ impl RangeJob {
         let mut captured: Vec<Captured> = Vec::new();
         let mut records = 0u64;
         let range_start = pos;
-        while pos < self.end.max(self.start) && pos < data.len() {
+        while pos < self.end && pos < data.len() {
             let line_end = memchr::memchr(b'\n', &data[pos..]).map_or(data.len(), |i| pos + i);
             let mut line = &data[pos..line_end];
             let offset = pos;
@@ -472,8 +471,7 @@ impl RangeJob {
                     Ok(()) => json_ok = true,
                     Err(e) => {
                         let base = *first_line_number.get_or_insert_with(|| {
-                            memchr::memchr_iter(b'\n', &data[..first_line_offset]).count() as u64
-                                + 1
+                            memchr::memchr_iter(b'\n', &data[..range_start]).count() as u64 + 1
                         });
                         self.stats.note_malformed(MalformedLine {
                             source: self.input.display.clone(),
