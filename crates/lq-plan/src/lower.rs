@@ -83,7 +83,7 @@ pub struct PlanOptions {
 /// A lowered query: the DataFusion plan plus what the caller needs to run and present it.
 #[derive(Debug, Clone)]
 pub struct PlannedQuery {
-    /// The logical plan over the table given to [`plan_query`].
+    /// The logical plan over the table given to [`LoweredQuery::into_plan`].
     pub plan: LogicalPlan,
     /// The output column names, in order.
     pub columns: Vec<String>,
