@@ -388,7 +388,8 @@ fn month_start(months: i64) -> Option<i64> {
     Some(date.and_hms_opt(0, 0, 0)?.and_utc().timestamp_millis())
 }
 
-/// Rounds epoch milliseconds to a period; see [`DateRound`].
+/// Rounds epoch milliseconds down (or up, with `ceil`) to a period: `unit` `ms` is a fixed length
+/// in milliseconds (epoch-aligned), `w` weeks starting on Monday, `mo` calendar months in UTC.
 pub fn round_millis(ms: i64, amount: i64, unit: &str, ceil: bool) -> Option<i64> {
     if amount <= 0 {
         return None;
