@@ -196,7 +196,7 @@ impl QueryResult {
         self.batches.iter().map(|b| b.num_rows()).sum()
     }
 
-    /// The rows as CSV with a header line, values written as [`format`] writes them.
+    /// The rows as CSV with a header line, values written as [`mod@format`] writes them.
     pub fn to_csv(&self) -> String {
         format::to_csv(&self.columns, &self.batches)
     }
