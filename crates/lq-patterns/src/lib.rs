@@ -13,7 +13,7 @@
 //!     miner.add(m);
 //! }
 //! let patterns: Vec<String> = miner.clusters().iter().map(|c| c.pattern()).collect();
-//! assert_eq!(patterns, ["user <*> logged in", "disk full on <*>"]);
+//! assert_eq!(patterns, ["user <*> logged in", "disk full on /dev/sda<*>"]);
 //! ```
 
 #![warn(missing_docs)]
@@ -76,7 +76,15 @@ pub fn severity_of(tokens: &[String]) -> &'static str {
             words.iter().any(|w| t.contains(w))
         })
     };
-    if has(&["error", "fatal", "exception", "fail", "critical", "severe", "panic"]) {
+    if has(&[
+        "error",
+        "fatal",
+        "exception",
+        "fail",
+        "critical",
+        "severe",
+        "panic",
+    ]) {
         "Error"
     } else if has(&["warn"]) {
         "Warning"
@@ -165,7 +173,7 @@ impl Miner {
     /// Adds a message; returns the index of its cluster in [`Miner::clusters`].
     pub fn add(&mut self, message: &str) -> usize {
         let tokens = tokenize(message);
-        let id = match self.search(&tokens) {
+        match self.search(&tokens) {
             Some(id) => {
                 let c = &mut self.clusters[id];
                 for (t, new) in c.template.iter_mut().zip(&tokens) {
@@ -186,8 +194,7 @@ impl Miner {
                 self.insert(&tokens, id);
                 id
             }
-        };
-        id
+        }
     }
 
     /// The cluster a message would join, without adding it.
@@ -274,9 +281,15 @@ mod tests {
         let c = m.add("Accepted password for root from 10.0.0.3");
         assert_eq!(a, b);
         assert_ne!(a, c);
-        assert_eq!(m.clusters()[a].pattern(), "Connection closed by <*> port <*>");
+        assert_eq!(
+            m.clusters()[a].pattern(),
+            "Connection closed by <*> port <*>"
+        );
         assert_eq!(m.clusters()[a].count, 2);
-        assert_eq!(m.clusters()[a].sample, "Connection closed by 10.0.0.1 port 22");
+        assert_eq!(
+            m.clusters()[a].sample,
+            "Connection closed by 10.0.0.1 port 22"
+        );
     }
 
     #[test]

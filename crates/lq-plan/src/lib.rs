@@ -14,11 +14,19 @@
 
 #![warn(missing_docs)]
 
+pub mod extract;
 pub mod functions;
+pub mod lookup;
 mod lower;
+pub mod ops;
+pub mod pattern_ops;
+pub mod rowfn;
+pub mod table_op;
 pub mod udf;
 
-pub use lower::{Kind, LoweredQuery, PlanOptions, PlannedQuery, ROW_ORDER_COLUMN, lower_query};
+pub use lower::{
+    Kind, LoweredQuery, PlanOptions, PlannedQuery, ROW_ORDER_COLUMN, SourceRequest, lower_query,
+};
 
 /// Errors from planning.
 #[derive(Debug, thiserror::Error)]

@@ -174,37 +174,51 @@ pub fn texts_of(array: &ArrayRef) -> Result<StringArray> {
     })
 }
 
+/// Defines a unit struct UDF of fixed arity whose body maps argument arrays to a result array.
 macro_rules! simple_udf {
     ($ty:ident, $name:literal, $args:expr, $ret:expr, $body:expr) => {
         #[derive(Debug, PartialEq, Eq, Hash)]
         struct $ty {
-            signature: Signature,
+            signature: datafusion::logical_expr::Signature,
         }
-        impl ScalarUDFImpl for $ty {
+        impl datafusion::logical_expr::ScalarUDFImpl for $ty {
             fn name(&self) -> &str {
                 $name
             }
-            fn signature(&self) -> &Signature {
+            fn signature(&self) -> &datafusion::logical_expr::Signature {
                 &self.signature
             }
-            fn return_type(&self, _arg_types: &[DataType]) -> Result<DataType> {
+            fn return_type(
+                &self,
+                _arg_types: &[datafusion::arrow::datatypes::DataType],
+            ) -> datafusion::common::Result<datafusion::arrow::datatypes::DataType> {
                 Ok($ret)
             }
-            fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
-                let arrays = arrays(&args)?;
-                let f: fn(&[ArrayRef]) -> Result<ArrayRef> = $body;
-                Ok(ColumnarValue::Array(f(&arrays)?))
+            fn invoke_with_args(
+                &self,
+                args: datafusion::logical_expr::ScalarFunctionArgs,
+            ) -> datafusion::common::Result<datafusion::logical_expr::ColumnarValue> {
+                let arrays = datafusion::logical_expr::ColumnarValue::values_to_arrays(&args.args)?;
+                let f: fn(
+                    &[datafusion::arrow::array::ArrayRef],
+                )
+                    -> datafusion::common::Result<datafusion::arrow::array::ArrayRef> = $body;
+                Ok(datafusion::logical_expr::ColumnarValue::Array(f(&arrays)?))
             }
         }
         impl $ty {
-            fn udf() -> Arc<ScalarUDF> {
-                Arc::new(ScalarUDF::new_from_impl($ty {
-                    signature: Signature::any($args, Volatility::Immutable),
+            fn udf() -> std::sync::Arc<datafusion::logical_expr::ScalarUDF> {
+                std::sync::Arc::new(datafusion::logical_expr::ScalarUDF::new_from_impl($ty {
+                    signature: datafusion::logical_expr::Signature::any(
+                        $args,
+                        datafusion::logical_expr::Volatility::Immutable,
+                    ),
                 }))
             }
         }
     };
 }
+pub(crate) use simple_udf as define_udf;
 
 simple_udf!(LqNum, "lq_num", 1, DataType::Float64, |a| Ok(Arc::new(
     numbers_of(&a[0])?
@@ -417,6 +431,22 @@ pub fn round_millis(ms: i64, amount: i64, unit: &str, ceil: bool) -> Option<i64>
     }
 }
 
+/// Shifts epoch milliseconds by whole calendar months (UTC), clamping the day to the month's end.
+pub fn add_months(ms: i64, months: i64) -> Option<i64> {
+    let dt = Utc.timestamp_millis_opt(ms).single()?;
+    let total = i64::from(dt.year()) * 12 + i64::from(dt.month0()) + months;
+    let year = i32::try_from(total.div_euclid(12)).ok()?;
+    let month = u32::try_from(total.rem_euclid(12)).ok()? + 1;
+    let mut day = dt.day();
+    loop {
+        if let Some(date) = NaiveDate::from_ymd_opt(year, month, day) {
+            let naive = date.and_time(dt.time());
+            return Some(Utc.from_utc_datetime(&naive).timestamp_millis());
+        }
+        day = day.checked_sub(1).filter(|d| *d > 0)?;
+    }
+}
+
 impl ScalarUDFImpl for DateRound {
     fn name(&self) -> &str {
         if self.ceil {
@@ -544,3 +574,154 @@ mod tests {
         );
     }
 }
+
+/// `regexReplace(s, pattern, replacement)`: every match replaced; `$1`/`${name}` refer to groups.
+#[derive(Debug)]
+pub struct RegexReplace {
+    regex: regex::Regex,
+    signature: Signature,
+}
+
+impl PartialEq for RegexReplace {
+    fn eq(&self, other: &Self) -> bool {
+        self.regex.as_str() == other.regex.as_str()
+    }
+}
+
+impl Eq for RegexReplace {}
+
+impl std::hash::Hash for RegexReplace {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.regex.as_str().hash(state);
+    }
+}
+
+impl RegexReplace {
+    /// The UDF for one compiled pattern.
+    pub fn udf(regex: regex::Regex) -> Arc<ScalarUDF> {
+        Arc::new(ScalarUDF::new_from_impl(RegexReplace {
+            regex,
+            signature: Signature::any(2, Volatility::Immutable),
+        }))
+    }
+}
+
+impl ScalarUDFImpl for RegexReplace {
+    fn name(&self) -> &str {
+        "lq_regex_replace"
+    }
+    fn signature(&self) -> &Signature {
+        &self.signature
+    }
+    fn return_type(&self, _arg_types: &[DataType]) -> Result<DataType> {
+        Ok(DataType::Utf8)
+    }
+    fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
+        let a = arrays(&args)?;
+        let (s, r) = (texts_of(&a[0])?, texts_of(&a[1])?);
+        let out: StringArray = (0..s.len())
+            .map(|i| {
+                (s.is_valid(i) && r.is_valid(i))
+                    .then(|| self.regex.replace_all(s.value(i), r.value(i)).into_owned())
+            })
+            .collect();
+        Ok(ColumnarValue::Array(Arc::new(out)))
+    }
+}
+
+fn list_texts(array: &ArrayRef, i: usize) -> Vec<String> {
+    use datafusion::arrow::array::ListArray;
+    let Some(list) = array.as_any().downcast_ref::<ListArray>() else {
+        return Vec::new();
+    };
+    if list.is_null(i) {
+        return Vec::new();
+    }
+    match texts_of(&list.value(i)) {
+        Ok(t) => t.iter().flatten().map(str::to_string).collect(),
+        Err(_) => Vec::new(),
+    }
+}
+
+simple_udf!(LqJsonList, "lq_json_list", 1, DataType::Utf8, |a| {
+    let out: StringArray = (0..a[0].len())
+        .map(|i| {
+            let mut v = list_texts(&a[0], i);
+            v.sort_by_cached_key(|s| {
+                let mut k = Vec::new();
+                sort_key(s, &mut k);
+                k
+            });
+            v.dedup();
+            serde_json::to_string(&v).ok()
+        })
+        .collect();
+    Ok(Arc::new(out) as ArrayRef)
+});
+
+simple_udf!(LqTopK, "lq_topk", 2, DataType::Utf8, |a| {
+    let ks = numbers_of(&a[1])?;
+    let out: StringArray = (0..a[0].len())
+        .map(|i| {
+            let mut counts: std::collections::HashMap<String, u64> = Default::default();
+            for v in list_texts(&a[0], i) {
+                *counts.entry(v).or_default() += 1;
+            }
+            let mut v: Vec<(String, u64)> = counts.into_iter().collect();
+            v.sort_by(|x, y| y.1.cmp(&x.1).then_with(|| x.0.cmp(&y.0)));
+            let k = if ks.is_valid(i) {
+                ks.value(i) as usize
+            } else {
+                10
+            };
+            let top: Vec<String> = v.into_iter().take(k).map(|x| x.0).collect();
+            serde_json::to_string(&top).ok()
+        })
+        .collect();
+    Ok(Arc::new(out) as ArrayRef)
+});
+
+simple_udf!(LqHistogram, "lq_histogram", 2, DataType::Utf8, |a| {
+    let buckets = numbers_of(&a[1])?;
+    let out: StringArray = (0..a[0].len())
+        .map(|i| {
+            let values: Vec<f64> = list_texts(&a[0], i)
+                .iter()
+                .filter_map(|s| parse_number(s))
+                .collect();
+            if values.is_empty() {
+                return None;
+            }
+            let n = if buckets.is_valid(i) {
+                buckets.value(i).max(1.0) as usize
+            } else {
+                10
+            };
+            let lo = values.iter().copied().fold(f64::INFINITY, f64::min);
+            let hi = values.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+            let width = if hi > lo { (hi - lo) / n as f64 } else { 1.0 };
+            let mut counts = vec![0u64; n];
+            for v in &values {
+                let b = (((v - lo) / width) as usize).min(n - 1);
+                counts[b] += 1;
+            }
+            let mut map = serde_json::Map::new();
+            for (b, c) in counts.iter().enumerate() {
+                let from = lo + width * b as f64;
+                map.insert(
+                    format!("{}-{}", format_number(from), format_number(from + width)),
+                    serde_json::Value::from(*c),
+                );
+            }
+            Some(serde_json::Value::Object(map).to_string())
+        })
+        .collect();
+    Ok(Arc::new(out) as ArrayRef)
+});
+
+/// `lq_json_list(list)`: the distinct values as a JSON array, in natural order.
+pub static LQ_JSON_LIST: LazyLock<Arc<ScalarUDF>> = LazyLock::new(LqJsonList::udf);
+/// `lq_topk(list, k)`: the k most frequent values as a JSON array (ties by value).
+pub static LQ_TOPK: LazyLock<Arc<ScalarUDF>> = LazyLock::new(LqTopK::udf);
+/// `lq_histogram(list, buckets)`: counts in equal-width buckets as a JSON object.
+pub static LQ_HISTOGRAM: LazyLock<Arc<ScalarUDF>> = LazyLock::new(LqHistogram::udf);

@@ -27,12 +27,122 @@ pub enum CommandKind {
     Display(Vec<Projection>),
     /// `filter expr` / `where expr`: keep records for which the predicate holds.
     Filter(Expr),
-    /// `stats agg, ... [by key, ...]`: aggregate.
+    /// `filterIndex field = value` / `filterIndex field in [...]`: a filter that may use an index.
+    FilterIndex(Expr),
+    /// `stats agg, ... [by key, ...] [offset period]`: aggregate.
     Stats(Stats),
     /// `sort key [asc|desc], ...`.
     Sort(Vec<SortKey>),
-    /// `limit n` (also `head n`).
-    Limit(u64),
+    /// `limit n`, `limit any n` (also `head n`).
+    Limit {
+        /// Rows kept.
+        rows: u64,
+        /// `limit any`: any `n` rows will do.
+        any: bool,
+    },
+    /// `parse [field] ...`: extract fields from text.
+    Parse(Parse),
+    /// `json field=f "path" as name`: extract a key of a JSON field.
+    Json {
+        /// The field holding JSON.
+        field: Name,
+        /// The dotted key path inside it.
+        path: String,
+        /// The new field's name.
+        alias: Name,
+    },
+    /// `dedup field, ...`: keep the first row of each distinct combination.
+    Dedup(Vec<Name>),
+    /// `unmask [field]`: accepted; lq does no masking.
+    Unmask(Option<Name>),
+    /// `unnest expr into name`: one row per element of a list.
+    Unnest {
+        /// The list.
+        expr: Expr,
+        /// Where each element goes.
+        into: Name,
+    },
+    /// `expand field`: one row per element of the JSON array in `field`, under the same name.
+    Expand(Name),
+    /// `pattern expr`: cluster values into patterns.
+    Pattern(Expr),
+    /// `anomaly`: flag unusual patterns (after `pattern`).
+    Anomaly,
+    /// `diff [previousDay|previousWeek|previousMonth]`: patterns against an earlier range.
+    Diff(DiffBaseline),
+    /// `logcompare timeshift period`.
+    Logcompare(Duration),
+    /// `relevantfields [field, ...] where condition`.
+    RelevantFields {
+        /// Fields to rank (all when empty).
+        fields: Vec<Name>,
+        /// The condition that splits records.
+        condition: Expr,
+    },
+    /// `lookup table col [as field], ... OUTPUT|OUTPUTNEW col [as field], ...`.
+    Lookup(Lookup),
+    /// `cidrlookup table ipfield [as column] OUTPUT|OUTPUTNEW col [as field], ...`.
+    CidrLookup(CidrLookup),
+    /// `join [options] where a.x = b.y ( query )`.
+    Join(Join),
+    /// `appendcols [options] ( query )`.
+    AppendCols {
+        /// `override=`, `max=`.
+        options: Vec<CommandOption>,
+        /// The sub-query.
+        query: Box<Query>,
+    },
+    /// `addtotals [options] [field, ...]`.
+    AddTotals {
+        /// `fieldname=`, `row=`, `col=`.
+        options: Vec<CommandOption>,
+        /// Fields summed (all numeric fields when empty).
+        fields: Vec<Name>,
+    },
+    /// `accum field [as name]`: running sum.
+    Accum {
+        /// The summed field.
+        field: Name,
+        /// Output name (the field itself when absent).
+        alias: Option<Name>,
+    },
+    /// `autoregress field [as name] [p=n | p=n-m]`: values of earlier rows.
+    Autoregress {
+        /// The field.
+        field: Name,
+        /// Base of the output names (the field's name when absent).
+        alias: Option<Name>,
+        /// First lag.
+        from: u64,
+        /// Last lag.
+        to: u64,
+    },
+    /// `filldown [field or wildcard ...]`.
+    Filldown(Vec<Name>),
+    /// `fillmissing [with value for field, ...]`.
+    Fillmissing(Vec<(Expr, Name)>),
+    /// `outlier [options] field ...`.
+    Outlier {
+        /// `action=`, `param=`, `uselower=`, `mark=`.
+        options: Vec<CommandOption>,
+        /// The fields checked.
+        fields: Vec<Name>,
+    },
+    /// `sessionize field, ... [maxspan period] [as name]`.
+    Sessionize {
+        /// The identity fields.
+        fields: Vec<Name>,
+        /// Largest gap inside a session.
+        maxspan: Option<Duration>,
+        /// Output field name.
+        alias: Option<Name>,
+    },
+    /// `countFrequent field, ...`.
+    CountFrequent(Vec<Name>),
+    /// `estimate`: report the bytes the query would scan.
+    Estimate,
+    /// `SOURCE ...`: which logs the query reads.
+    Source(Source),
 }
 
 impl CommandKind {
@@ -42,11 +152,207 @@ impl CommandKind {
             CommandKind::Fields(_) => "fields",
             CommandKind::Display(_) => "display",
             CommandKind::Filter(_) => "filter",
+            CommandKind::FilterIndex(_) => "filterIndex",
             CommandKind::Stats(_) => "stats",
             CommandKind::Sort(_) => "sort",
-            CommandKind::Limit(_) => "limit",
+            CommandKind::Limit { .. } => "limit",
+            CommandKind::Parse(_) => "parse",
+            CommandKind::Json { .. } => "json",
+            CommandKind::Dedup(_) => "dedup",
+            CommandKind::Unmask(_) => "unmask",
+            CommandKind::Unnest { .. } => "unnest",
+            CommandKind::Expand(_) => "expand",
+            CommandKind::Pattern(_) => "pattern",
+            CommandKind::Anomaly => "anomaly",
+            CommandKind::Diff(_) => "diff",
+            CommandKind::Logcompare(_) => "logcompare",
+            CommandKind::RelevantFields { .. } => "relevantfields",
+            CommandKind::Lookup(_) => "lookup",
+            CommandKind::CidrLookup(_) => "cidrlookup",
+            CommandKind::Join(_) => "join",
+            CommandKind::AppendCols { .. } => "appendcols",
+            CommandKind::AddTotals { .. } => "addtotals",
+            CommandKind::Accum { .. } => "accum",
+            CommandKind::Autoregress { .. } => "autoregress",
+            CommandKind::Filldown(_) => "filldown",
+            CommandKind::Fillmissing(_) => "fillmissing",
+            CommandKind::Outlier { .. } => "outlier",
+            CommandKind::Sessionize { .. } => "sessionize",
+            CommandKind::CountFrequent(_) => "countFrequent",
+            CommandKind::Estimate => "estimate",
+            CommandKind::Source(_) => "SOURCE",
         }
     }
+}
+
+/// The `parse` command.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Parse {
+    /// The field parsed (`@message` when absent).
+    pub field: Option<Expr>,
+    /// How it is parsed.
+    pub spec: ParseSpec,
+}
+
+/// The forms of `parse`.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ParseSpec {
+    /// `"text * more *" as a, b`: each `*` captures.
+    Glob {
+        /// The pattern.
+        pattern: String,
+        /// One name per `*`.
+        names: Vec<Name>,
+    },
+    /// `/re/ [as a, b] [multi]`: named groups (or groups by position with `as`).
+    Regex {
+        /// The pattern.
+        pattern: String,
+        /// Names for the groups by position (empty: use the groups' own names).
+        names: Vec<Name>,
+        /// One row per match.
+        multi: bool,
+    },
+    /// `logfmt as name`: `key=value` pairs into a map.
+    Logfmt(Name),
+    /// `csv as a, b, ...`: comma-separated values by position.
+    Csv(Vec<Name>),
+}
+
+/// Which earlier range `diff` compares with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DiffBaseline {
+    /// The range of the same length just before.
+    Previous,
+    /// The same range a day earlier.
+    Day,
+    /// A week earlier.
+    Week,
+    /// A month earlier.
+    Month,
+}
+
+/// The `lookup` command.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Lookup {
+    /// The table: a name (`--lookup NAME=FILE`, else `NAME.csv`) or a quoted path.
+    pub table: Name,
+    /// Table column and event field pairs that must be equal.
+    pub matches: Vec<Renamed>,
+    /// `OUTPUTNEW` (fill only missing fields) rather than `OUTPUT`.
+    pub new_only: bool,
+    /// Table columns copied into the record, optionally renamed.
+    pub outputs: Vec<Renamed>,
+}
+
+/// The `cidrlookup` command.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CidrLookup {
+    /// The table.
+    pub table: Name,
+    /// The event field holding an IP address.
+    pub ip_field: Name,
+    /// The table column holding CIDR ranges (`cidr` when absent).
+    pub cidr_column: Option<Name>,
+    /// `OUTPUTNEW` rather than `OUTPUT`.
+    pub new_only: bool,
+    /// Columns copied.
+    pub outputs: Vec<Renamed>,
+}
+
+/// `name [as other]`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Renamed {
+    /// The name as in the table.
+    pub name: Name,
+    /// The name on the event side, if different.
+    pub alias: Option<Name>,
+}
+
+impl Renamed {
+    /// The event-side name.
+    pub fn target(&self) -> &str {
+        self.alias.as_ref().unwrap_or(&self.name).name.as_str()
+    }
+}
+
+/// The `join` command.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Join {
+    /// `type=inner|left`, `left=`, `right=`.
+    pub options: Vec<CommandOption>,
+    /// `LEFT.field` of the condition.
+    pub left_key: Name,
+    /// `RIGHT.field` of the condition.
+    pub right_key: Name,
+    /// The right side.
+    pub right: Box<Query>,
+}
+
+/// A `key=value` option of a command.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CommandOption {
+    /// The key, e.g. `type`.
+    pub key: Name,
+    /// The value.
+    pub value: OptionValue,
+    /// Where the value was written.
+    pub value_span: Span,
+}
+
+/// Values of command options.
+#[derive(Debug, Clone, PartialEq)]
+pub enum OptionValue {
+    /// A word such as `inner` or `remove`.
+    Word(String),
+    /// `true` or `false`.
+    Bool(bool),
+    /// A number.
+    Number(Number),
+    /// A time period.
+    Duration(Duration),
+    /// `n-m`.
+    Range(u64, u64),
+}
+
+/// The `SOURCE` command.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Source {
+    /// The selectors (all must hold).
+    pub selectors: Vec<SourceSelector>,
+    /// `start=` of the named form (a period back from now, or `now`).
+    pub start: Option<RelativeTime>,
+    /// `end=` of the named form.
+    pub end: Option<RelativeTime>,
+}
+
+/// One `SOURCE` selector.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SourceSelector {
+    /// `logGroups(namePrefix: [...], accountIdentifier: [...], class: [...])`.
+    LogGroups {
+        /// Prefixes of log group names (any matches).
+        name_prefix: Vec<String>,
+        /// Account ids (ignored locally).
+        accounts: Vec<String>,
+        /// Log classes (ignored locally).
+        class: Vec<String>,
+    },
+    /// `dataSource(['name.type', ...])`.
+    DataSource(Vec<String>),
+    /// `logGroupTags([{"key": k, "values": [...]}, ...])`.
+    LogGroupTags(Vec<(String, Vec<String>)>),
+    /// A log group named directly: a directory, file or glob.
+    Name(String),
+}
+
+/// `now` or a period before now, as in `start=-1d`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RelativeTime {
+    /// The time the query starts.
+    Now,
+    /// That long before now.
+    Ago(Duration),
 }
 
 /// An expression with an optional `as` alias, as in `fields` and `display`.
@@ -89,6 +395,8 @@ pub struct Stats {
     pub aggregates: Vec<Projection>,
     /// Group keys after `by`.
     pub group_by: Vec<Projection>,
+    /// `offset period`: shift the time bins.
+    pub offset: Option<Duration>,
 }
 
 /// One `sort` key.
@@ -161,6 +469,22 @@ pub enum ExprKind {
         /// `not in`.
         negated: bool,
     },
+    /// `base.key` or `base[index]` on a map or list value.
+    Access {
+        /// The map or list.
+        base: Box<Expr>,
+        /// What is taken from it.
+        key: AccessKey,
+    },
+    /// `a in ( query )`, `a not in ( query )`: membership in a field of a sub-query's result.
+    InQuery {
+        /// The value looked up (a field of the same name must be in the sub-query's output).
+        expr: Box<Expr>,
+        /// The sub-query.
+        query: Box<Query>,
+        /// `not in`.
+        negated: bool,
+    },
     /// `name(args...)`.
     Call {
         /// The function name as written.
@@ -170,6 +494,15 @@ pub enum ExprKind {
         /// Arguments.
         args: Vec<Expr>,
     },
+}
+
+/// A key of a map access or the index of a list access.
+#[derive(Debug, Clone, PartialEq)]
+pub enum AccessKey {
+    /// `.name`.
+    Name(String),
+    /// `[index]`.
+    Index(Box<Expr>),
 }
 
 /// A number literal, kept exact when integral.

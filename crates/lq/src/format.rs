@@ -68,3 +68,23 @@ pub fn to_json_rows(
     }
     rows
 }
+
+/// The one-row answer of `estimate`: bytes the query would scan and the number of log streams.
+pub(crate) fn estimate_batch(
+    bytes: u64,
+    streams: usize,
+) -> Result<RecordBatch, datafusion::error::DataFusionError> {
+    use datafusion::arrow::array::Float64Array;
+    use datafusion::arrow::datatypes::{DataType, Field, Schema};
+    let schema = std::sync::Arc::new(Schema::new(vec![
+        Field::new("estimatedBytesScanned", DataType::Float64, false),
+        Field::new("logStreams", DataType::Float64, false),
+    ]));
+    Ok(RecordBatch::try_new(
+        schema,
+        vec![
+            std::sync::Arc::new(Float64Array::from(vec![bytes as f64])),
+            std::sync::Arc::new(Float64Array::from(vec![streams as f64])),
+        ],
+    )?)
+}

@@ -27,6 +27,7 @@
 #![warn(missing_docs)]
 
 pub mod format;
+mod sources;
 
 use std::io::Read;
 use std::path::PathBuf;
@@ -144,6 +145,8 @@ pub struct EngineOptions {
     pub end_ms: Option<i64>,
     /// Row cap when the query has no `limit` (default 10,000, as in Logs Insights; `None` for all).
     pub default_limit: Option<u64>,
+    /// Lookup tables by name (`--lookup NAME=FILE`); other names are read from `NAME.csv`.
+    pub lookup_tables: Vec<(String, PathBuf)>,
 }
 
 impl Default for EngineOptions {
@@ -156,6 +159,7 @@ impl Default for EngineOptions {
             start_ms: None,
             end_ms: None,
             default_limit: Some(10_000),
+            lookup_tables: Vec::new(),
         }
     }
 }
@@ -209,6 +213,8 @@ struct Prepared {
     physical: Arc<dyn ExecutionPlan>,
     ctx: SessionContext,
     stats: Arc<ScanStats>,
+    /// For `estimate`: the answer, without running the plan.
+    estimate: Option<RecordBatch>,
 }
 
 /// A running query whose batches arrive as they are produced.
@@ -257,6 +263,8 @@ impl Engine {
             start_ms: self.options.start_ms,
             end_ms: self.options.end_ms,
             default_limit: self.options.default_limit,
+            now_ms: Some(chrono::Utc::now().timestamp_millis()),
+            lookup_tables: self.options.lookup_tables.clone(),
         }
     }
 
@@ -268,7 +276,7 @@ impl Engine {
     /// ```
     pub fn check(&self, query: &str) -> Result<(), Error> {
         runtime()?
-            .block_on(self.prepare(query, Vec::new()))
+            .block_on(self.prepare(query, Vec::new(), false))
             .map(|_| ())
     }
 
@@ -276,7 +284,7 @@ impl Engine {
     pub fn explain(&self, query: &str) -> Result<String, Error> {
         let runtime = runtime()?;
         runtime.block_on(async {
-            let prepared = self.prepare(query, Vec::new()).await?;
+            let prepared = self.prepare(query, Vec::new(), false).await?;
             Ok(format!(
                 "Output columns: {}\n\nPhysical plan:\n{}",
                 prepared.columns.join(", "),
@@ -285,7 +293,13 @@ impl Engine {
         })
     }
 
-    async fn prepare(&self, text: &str, inputs: Vec<Input>) -> Result<Prepared, Error> {
+    /// Compiles a query against inputs; with `execute` false (check, explain) nothing is read.
+    async fn prepare(
+        &self,
+        text: &str,
+        inputs: Vec<Input>,
+        execute: bool,
+    ) -> Result<Prepared, Error> {
         let query = lq_syntax::parse(text).map_err(|d| Error::query(d, text))?;
         let plan_options = self.plan_options();
         let lowered =
@@ -296,26 +310,70 @@ impl Engine {
             min_partition_bytes: self.options.min_partition_bytes,
             ..Default::default()
         };
-        let source =
-            lq_source::LogSource::open(inputs.into_iter().map(|i| i.0).collect(), source_options)?;
+        let located = if execute {
+            sources::expand(inputs.into_iter().map(|i| i.0).collect())?
+        } else {
+            Vec::new()
+        };
         let stats = Arc::new(ScanStats::default());
-        let table = source.table(&lowered.source_columns(), stats.clone())?;
+        let mut tables = Vec::new();
+        let mut main_bytes = 0;
+        let mut main_streams = 0;
+        for (i, request) in lowered.sources().iter().enumerate() {
+            let chosen = match &request.source {
+                Some(source) if execute => sources::select(source, located.clone())?,
+                _ => located.clone(),
+            };
+            if i == 0 {
+                main_streams = chosen.len();
+            }
+            let source = lq_source::LogSource::open(
+                chosen.into_iter().map(|l| l.input).collect(),
+                source_options.clone(),
+            )?;
+            if i == 0 {
+                main_bytes = source.total_bytes();
+            }
+            tables.push(source.table(&request.columns, stats.clone())?);
+        }
+        if execute {
+            for table in lowered.lookup_tables() {
+                table.load().map_err(Error::Io)?;
+            }
+        }
+        let estimate = lowered.is_estimate().then_some((main_bytes, main_streams));
         let planned = lowered
-            .into_plan(table)
+            .into_plan(tables)
             .map_err(|e| Error::from_plan(e, text))?;
         let config = SessionConfig::new()
             .with_target_partitions(self.options.target_partitions.max(1))
             .with_batch_size(8192);
-        let ctx = SessionContext::new_with_config(config);
+        let state = datafusion::execution::SessionStateBuilder::new()
+            .with_config(config)
+            .with_default_features()
+            .with_query_planner(Arc::new(lq_plan::table_op::LqQueryPlanner))
+            .build();
+        let ctx = SessionContext::new_with_state(state);
         let state = ctx.state();
         let optimized = state.optimize(&planned.plan)?;
         let physical = state.create_physical_plan(&optimized).await?;
+        let (columns, estimate) = match estimate {
+            Some((bytes, streams)) => (
+                vec![
+                    "estimatedBytesScanned".to_string(),
+                    "logStreams".to_string(),
+                ],
+                Some(format::estimate_batch(bytes, streams)?),
+            ),
+            None => (planned.columns, None),
+        };
         Ok(Prepared {
-            columns: planned.columns,
+            columns,
             warnings: planned.warnings.iter().map(|w| w.render(text)).collect(),
             physical,
             ctx,
             stats,
+            estimate,
         })
     }
 
@@ -345,7 +403,7 @@ impl Engine {
     /// Starts a query and returns its batches as a stream.
     pub async fn stream(&self, query: &str, inputs: Vec<Input>) -> Result<QueryStream, Error> {
         let started = Instant::now();
-        let prepared = self.prepare(query, inputs).await?;
+        let prepared = self.prepare(query, inputs, true).await?;
         let partitions = prepared
             .physical
             .properties()
@@ -360,7 +418,14 @@ impl Engine {
         } else {
             prepared.physical.clone()
         };
-        let stream = physical.execute(0, prepared.ctx.task_ctx())?;
+        let stream = match prepared.estimate {
+            Some(batch) => Box::pin(datafusion::physical_plan::memory::MemoryStream::try_new(
+                vec![batch.clone()],
+                batch.schema(),
+                None,
+            )?) as SendableRecordBatchStream,
+            None => physical.execute(0, prepared.ctx.task_ctx())?,
+        };
         Ok(QueryStream {
             columns: prepared.columns,
             warnings: prepared.warnings,

@@ -7,7 +7,7 @@
 //! ```text
 //! case <name>
 //! input logs/app.ndjson [more files...]
-//! options start=... end=... timestamp-field=...     (optional)
+//! options start=... end=... timestamp-field=... lookup=NAME:FILE   (optional)
 //! query                                             (or `error` for a query that must fail)
 //! <query lines>
 //! ----
@@ -144,6 +144,10 @@ fn run_case(case: &Case, partitions: usize, min_partition_bytes: usize) -> Strin
             "start" => options.start_ms = Some(lq::time::parse_time_arg(v, 0).expect("start")),
             "end" => options.end_ms = Some(lq::time::parse_time_arg(v, 0).expect("end")),
             "timestamp-field" => options.timestamp_field = Some(v.clone()),
+            "lookup" => {
+                let (name, file) = v.split_once(':').expect("lookup=NAME:FILE");
+                options.lookup_tables.push((name.to_string(), file.into()));
+            }
             other => panic!("unknown option {other}"),
         }
     }

@@ -22,6 +22,9 @@ use lq_syntax::Span;
 use lq_syntax::ast::*;
 
 use crate::functions::{self, FunctionKind};
+use crate::table_op::TableOp;
+
+mod commands;
 use crate::udf::{self, CompareOp};
 
 /// The source column that orders records as they appear in the inputs (see `lq-source`).
@@ -39,6 +42,9 @@ pub enum Kind {
     Bool,
     /// A timestamp (milliseconds).
     Time,
+    /// A JSON value as JSON text: a map or list from `jsonParse`, `parse ... logfmt`, an element of
+    /// `unnest`, or a value reached inside one.
+    Json,
 }
 
 #[derive(Debug, Clone)]
@@ -78,12 +84,24 @@ pub struct PlanOptions {
     pub end_ms: Option<i64>,
     /// Row cap applied when the query has no `limit` (Logs Insights returns at most 10,000 rows).
     pub default_limit: Option<u64>,
+    /// The time the query starts (epoch ms), for `now()` and `SOURCE ... start=-1d`; the current
+    /// time when absent.
+    pub now_ms: Option<i64>,
+    /// Lookup tables named by `--lookup NAME=FILE`.
+    pub lookup_tables: Vec<(String, std::path::PathBuf)>,
+}
+
+impl PlanOptions {
+    pub(crate) fn now(&self) -> i64 {
+        self.now_ms
+            .unwrap_or_else(|| chrono::Utc::now().timestamp_millis())
+    }
 }
 
 /// A lowered query: the DataFusion plan plus what the caller needs to run and present it.
 #[derive(Debug, Clone)]
 pub struct PlannedQuery {
-    /// The logical plan over the table given to [`LoweredQuery::into_plan`].
+    /// The logical plan over the tables given to [`LoweredQuery::into_plan`].
     pub plan: LogicalPlan,
     /// The output column names, in order.
     pub columns: Vec<String>,
@@ -91,7 +109,16 @@ pub struct PlannedQuery {
     pub warnings: Vec<Diagnostic>,
 }
 
-/// A query lowered to plan steps, waiting for the table that provides its source columns.
+/// Logs a query reads: the main query's, or the right side of a `join` or a sub-query.
+#[derive(Debug, Clone)]
+pub struct SourceRequest {
+    /// The `SOURCE` command, if the (sub-)query has one; the inputs given to lq otherwise.
+    pub source: Option<Source>,
+    /// The columns the table must provide.
+    pub columns: Vec<String>,
+}
+
+/// A query lowered to plan steps, waiting for the tables that provide its source columns.
 pub struct LoweredQuery {
     lowering: Lowering,
 }
@@ -106,30 +133,66 @@ pub struct LoweredQuery {
 /// ```
 pub fn lower_query(query: &Query, options: &PlanOptions) -> Result<LoweredQuery, Diagnostic> {
     let mut lowering = Lowering::new(options.clone());
-    lowering.walk(query)?;
+    lowering.walk(query, true)?;
     Ok(LoweredQuery { lowering })
 }
 
 impl LoweredQuery {
-    /// The columns the table must have: log fields as the query names them, plus system fields.
+    /// The columns the main table must have: log fields as the query names them, plus system fields.
     pub fn source_columns(&self) -> Vec<String> {
         self.lowering.source.iter().cloned().collect()
     }
 
-    /// Builds the DataFusion plan over `table`, whose schema holds [`Self::source_columns`].
+    /// Every table the plan reads, main query first, then sub-queries in query order.
+    pub fn sources(&self) -> Vec<SourceRequest> {
+        let mut out = vec![SourceRequest {
+            source: self.lowering.source_command.clone(),
+            columns: self.source_columns(),
+        }];
+        for side in &self.lowering.sides {
+            out.push(SourceRequest {
+                source: side.source_command.clone(),
+                columns: side.source.iter().cloned().collect(),
+            });
+        }
+        out
+    }
+
+    /// The `SOURCE` command of the query, if any.
+    pub fn source_command(&self) -> Option<&Source> {
+        self.lowering.source_command.as_ref()
+    }
+
+    /// The time range the query reads (after `SOURCE start=/end=`, `diff` and `stats ... offset`).
+    pub fn scan_range(&self) -> (Option<i64>, Option<i64>) {
+        self.lowering.scan_range
+    }
+
+    /// True when the query ends with `estimate`: report the bytes it would scan instead of running.
+    pub fn is_estimate(&self) -> bool {
+        self.lowering.estimate
+    }
+
+    /// Lookup tables the query uses; [`crate::lookup::LookupTable::load`] them before running to
+    /// report a missing file early.
+    pub fn lookup_tables(&self) -> Vec<Arc<crate::lookup::LookupTable>> {
+        self.lowering.lookups.clone()
+    }
+
+    /// Builds the DataFusion plan over `tables`, one per [`Self::sources`] entry, in order.
     pub fn into_plan(
         self,
-        table: Arc<dyn TableProvider>,
+        tables: Vec<Arc<dyn TableProvider>>,
     ) -> Result<PlannedQuery, crate::PlanError> {
+        let mut tables = tables.into_iter();
         let lowering = self.lowering;
-        let mut builder = LogicalPlanBuilder::scan("logs", provider_as_source(table), None)?;
-        for step in lowering.steps {
-            builder = step.apply(builder)?;
-        }
+        let output = lowering.output.clone();
+        let warnings = lowering.warnings.clone();
+        let plan = lowering.build(&mut tables)?;
         Ok(PlannedQuery {
-            plan: builder.build()?,
-            columns: lowering.output,
-            warnings: lowering.warnings,
+            plan,
+            columns: output,
+            warnings,
         })
     }
 }
@@ -147,11 +210,42 @@ enum Step {
     },
     Sort(Vec<SortExpr>),
     Limit(usize),
-    Select(Vec<String>),
+    /// The final columns.
+    Project(Vec<(String, Expr)>),
+    /// A whole-table command.
+    Op(Arc<dyn TableOp>),
+    /// One row per element of a list column (rows with a missing or empty list disappear unless
+    /// `keep_empty`).
+    Unnest {
+        column: String,
+        keep_empty: bool,
+    },
+    /// Drop these columns.
+    Drop(Vec<String>),
+    /// Keep rows whose `key` text is (or with `anti`, is not) among the sub-query's `key` values.
+    SemiJoin {
+        key: Expr,
+        side: usize,
+        side_key: String,
+        anti: bool,
+    },
+    /// `join`: columns of both sides prefixed with their aliases.
+    Join {
+        side: usize,
+        left_alias: String,
+        right_alias: String,
+        left_key: String,
+        right_key: String,
+        left_outer: bool,
+    },
 }
 
 impl Step {
-    fn apply(self, builder: LogicalPlanBuilder) -> datafusion::error::Result<LogicalPlanBuilder> {
+    fn apply(
+        self,
+        builder: LogicalPlanBuilder,
+        sides: &mut [Option<LogicalPlan>],
+    ) -> datafusion::error::Result<LogicalPlanBuilder> {
         match self {
             Step::Filter(e) => builder.filter(e),
             Step::Extend(items) => {
@@ -166,6 +260,16 @@ impl Step {
                 exprs.extend(items.into_iter().map(|(n, e)| e.alias(n)));
                 builder.project(exprs)
             }
+            Step::Drop(names) => {
+                let exprs: Vec<Expr> = builder
+                    .schema()
+                    .fields()
+                    .iter()
+                    .filter(|f| !names.contains(f.name()))
+                    .map(|f| column(f.name()))
+                    .collect();
+                builder.project(exprs)
+            }
             Step::Aggregate {
                 groups,
                 aggregates,
@@ -175,9 +279,126 @@ impl Step {
                 .project(outputs.into_iter().map(|(n, e)| e.alias(n))),
             Step::Sort(keys) => builder.sort(keys),
             Step::Limit(n) => builder.limit(0, Some(n)),
-            Step::Select(names) => builder.project(names.iter().map(|n| column(n))),
+            Step::Project(items) => builder.project(items.into_iter().map(|(n, e)| e.alias(n))),
+            Step::Op(op) => {
+                let plan = builder.build()?;
+                Ok(LogicalPlanBuilder::from(
+                    crate::table_op::TableOpNode::try_new(op, plan)?.into_plan(),
+                ))
+            }
+            Step::Unnest {
+                column: c,
+                keep_empty,
+            } => builder.unnest_column_with_options(
+                Column::new_unqualified(c),
+                datafusion::common::UnnestOptions::new().with_preserve_nulls(keep_empty),
+            ),
+            Step::SemiJoin {
+                key,
+                side,
+                side_key,
+                anti,
+            } => {
+                let right = take_side(sides, side)?;
+                let right = LogicalPlanBuilder::from(right)
+                    .project(vec![
+                        udf::LQ_TEXT
+                            .call(vec![column(&side_key)])
+                            .alias("__lq_semi_key"),
+                    ])?
+                    .build()?;
+                let exprs: Vec<Expr> = builder
+                    .schema()
+                    .fields()
+                    .iter()
+                    .map(|f| column(f.name()))
+                    .chain(std::iter::once(key.alias("__lq_semi_left")))
+                    .collect();
+                let builder = builder.project(exprs)?;
+                let names: Vec<String> = builder
+                    .schema()
+                    .fields()
+                    .iter()
+                    .map(|f| f.name().clone())
+                    .filter(|n| n != "__lq_semi_left")
+                    .collect();
+                let joined = builder.join(
+                    right,
+                    if anti {
+                        datafusion::common::JoinType::LeftAnti
+                    } else {
+                        datafusion::common::JoinType::LeftSemi
+                    },
+                    (
+                        vec![Column::new_unqualified("__lq_semi_left")],
+                        vec![Column::new_unqualified("__lq_semi_key")],
+                    ),
+                    None,
+                )?;
+                joined.project(names.iter().map(|n| column(n)))
+            }
+            Step::Join {
+                side,
+                left_alias,
+                right_alias,
+                left_key,
+                right_key,
+                left_outer,
+            } => {
+                let right = take_side(sides, side)?;
+                let prefixed = |b: LogicalPlanBuilder, alias: &str, key: &str, key_name: &str| {
+                    let mut exprs: Vec<Expr> = b
+                        .schema()
+                        .fields()
+                        .iter()
+                        .filter(|f| !f.name().starts_with("__lq_"))
+                        .map(|f| column(f.name()).alias(format!("{alias}.{}", f.name())))
+                        .collect();
+                    exprs.push(udf::LQ_TEXT.call(vec![column(key)]).alias(key_name));
+                    b.project(exprs)
+                };
+                let left = prefixed(builder, &left_alias, &left_key, "__lq_join_left")?;
+                let right = prefixed(
+                    LogicalPlanBuilder::from(right),
+                    &right_alias,
+                    &right_key,
+                    "__lq_join_right",
+                )?
+                .build()?;
+                let joined = left.join(
+                    right,
+                    if left_outer {
+                        datafusion::common::JoinType::Left
+                    } else {
+                        datafusion::common::JoinType::Inner
+                    },
+                    (
+                        vec![Column::new_unqualified("__lq_join_left")],
+                        vec![Column::new_unqualified("__lq_join_right")],
+                    ),
+                    None,
+                )?;
+                let keep: Vec<Expr> = joined
+                    .schema()
+                    .fields()
+                    .iter()
+                    .filter(|f| !f.name().starts_with("__lq_join_"))
+                    .map(|f| column(f.name()))
+                    .collect();
+                joined.project(keep)
+            }
         }
     }
+}
+
+fn take_side(
+    sides: &mut [Option<LogicalPlan>],
+    i: usize,
+) -> datafusion::error::Result<LogicalPlan> {
+    sides
+        .get_mut(i)
+        .and_then(Option::take)
+        .ok_or_else(|| datafusion::error::DataFusionError::Plan("missing sub-query table".into()))
 }
 
 /// What names resolve to at a point of the pipeline.
@@ -189,6 +410,10 @@ pub(crate) struct Scope {
     open: bool,
     /// Group key names of the last stats, used to order its output.
     group_keys: Vec<(String, Kind)>,
+    /// After `join`: the two aliases and the sub-query index of the right side.
+    joined: Option<(String, String, usize)>,
+    /// The `bin(...)` group key of the last stats: column, amount and unit.
+    bin: Option<(String, i64, &'static str)>,
 }
 
 pub(crate) struct Lowering {
@@ -201,8 +426,19 @@ pub(crate) struct Lowering {
     /// Whether rows are currently in a known order (after `sort`, or stats output which we order).
     ordered: bool,
     agg_counter: usize,
-    /// Output columns of the last `stats`.
+    /// Output columns of the last `stats` (or `pattern`, ...).
     stats_outputs: Vec<String>,
+    /// The `SOURCE` command, if any.
+    source_command: Option<Source>,
+    /// Sub-queries: the right sides of `join` and the queries of `in (...)`.
+    sides: Vec<Lowering>,
+    /// The time range read.
+    scan_range: (Option<i64>, Option<i64>),
+    estimate: bool,
+    lookups: Vec<Arc<crate::lookup::LookupTable>>,
+    /// Added to `@timestamp` by `bin()` inside a `stats ... offset`.
+    bin_offset_ms: i64,
+    counter: usize,
 }
 
 /// Context of an expression: where aggregate calls are allowed.
@@ -219,6 +455,19 @@ pub(crate) enum AggContext<'a> {
     },
 }
 
+/// Commands after which rows are no longer log records but a result table.
+fn closes_scope(kind: &CommandKind) -> bool {
+    matches!(
+        kind,
+        CommandKind::Stats(_)
+            | CommandKind::Pattern(_)
+            | CommandKind::Diff(_)
+            | CommandKind::Logcompare(_)
+            | CommandKind::RelevantFields { .. }
+            | CommandKind::CountFrequent(_)
+    )
+}
+
 impl Lowering {
     fn new(options: PlanOptions) -> Self {
         Lowering {
@@ -227,6 +476,8 @@ impl Lowering {
                 defined: HashMap::new(),
                 open: true,
                 group_keys: Vec::new(),
+                joined: None,
+                bin: None,
             },
             source: BTreeSet::new(),
             steps: Vec::new(),
@@ -235,148 +486,422 @@ impl Lowering {
             ordered: false,
             agg_counter: 0,
             stats_outputs: Vec::new(),
+            source_command: None,
+            sides: Vec::new(),
+            scan_range: (None, None),
+            estimate: false,
+            lookups: Vec::new(),
+            bin_offset_ms: 0,
+            counter: 0,
         }
     }
 
-    fn walk(&mut self, query: &Query) -> Result<(), Diagnostic> {
+    fn fresh(&mut self, what: &str) -> String {
+        self.counter += 1;
+        format!("__lq_{what}{}", self.counter)
+    }
+
+    /// Builds the plan: the scan of the first table, then every step.
+    fn build(
+        self,
+        tables: &mut dyn Iterator<Item = Arc<dyn TableProvider>>,
+    ) -> Result<LogicalPlan, crate::PlanError> {
+        let table = tables.next().ok_or_else(|| {
+            crate::PlanError::DataFusion(datafusion::error::DataFusionError::Plan(
+                "no table for the query".into(),
+            ))
+        })?;
+        let mut builder = LogicalPlanBuilder::scan("logs", provider_as_source(table), None)?;
+        let mut sides: Vec<Option<LogicalPlan>> = Vec::new();
+        for side in self.sides {
+            sides.push(Some(side.build(tables)?));
+        }
+        for step in self.steps {
+            builder = step.apply(builder, &mut sides)?;
+        }
+        Ok(builder.build()?)
+    }
+
+    /// The time range to read: `--start/--end`, or `SOURCE ... start=/end=`, widened for `diff`
+    /// and shifted for `stats ... offset`.
+    fn time_range(&mut self, query: &Query) -> Result<(), Diagnostic> {
+        let mut start = self.options.start_ms;
+        let mut end = self.options.end_ms;
+        if let Some(CommandKind::Source(source)) = query.commands.first().map(|c| &c.kind) {
+            let now = self.options.now();
+            let at = |t: &RelativeTime, span: Span| -> Result<i64, Diagnostic> {
+                match t {
+                    RelativeTime::Now => Ok(now),
+                    RelativeTime::Ago(d) => Ok(now - crate::functions::duration_millis(d, span)?),
+                }
+            };
+            if let Some(t) = &source.start {
+                start = Some(at(t, query.commands[0].span)?);
+            }
+            if let Some(t) = &source.end {
+                end = Some(at(t, query.commands[0].span)?);
+            }
+        }
+        self.options.start_ms = start;
+        self.options.end_ms = end;
+        for command in &query.commands {
+            match &command.kind {
+                CommandKind::Diff(_) | CommandKind::Logcompare(_) => {
+                    let shift = self.diff_shift(&command.kind, command.span)?;
+                    if let (Some(s), Some(e)) = (start, end) {
+                        start = Some(shift.back(s, e));
+                    }
+                }
+                CommandKind::Stats(Stats {
+                    offset: Some(d), ..
+                }) => {
+                    let off = crate::functions::duration_millis(d, command.span)?;
+                    start = start.map(|s| s - off);
+                    end = end.map(|e| e - off);
+                    break;
+                }
+                _ if closes_scope(&command.kind) => break,
+                _ => {}
+            }
+        }
+        self.scan_range = (start, end);
+        Ok(())
+    }
+
+    fn walk(&mut self, query: &Query, main: bool) -> Result<(), Diagnostic> {
         self.check_placement(query)?;
-        if self.options.start_ms.is_some() || self.options.end_ms.is_some() {
+        self.time_range(query)?;
+        let (start, end) = self.scan_range;
+        if start.is_some() || end.is_some() {
             let ts = self.source_field("@timestamp").expr;
             let mut conds = Vec::new();
-            if let Some(start) = self.options.start_ms {
+            if let Some(start) = start {
                 conds.push(ts.clone().gt_eq(timestamp_lit(start)));
             }
-            if let Some(end) = self.options.end_ms {
+            if let Some(end) = end {
                 conds.push(ts.clone().lt_eq(timestamp_lit(end)));
             }
             if let Some(pred) = conds.into_iter().reduce(Expr::and) {
                 self.steps.push(Step::Filter(pred));
             }
         }
-        let has_stats = query
-            .commands
-            .iter()
-            .any(|c| matches!(c.kind, CommandKind::Stats(_)));
         let mut fields_names: Vec<String> = Vec::new();
         let mut display: Option<Vec<String>> = None;
         let mut after_stats_fields: Vec<String> = Vec::new();
         let mut saw_stats = false;
         let mut saw_limit = false;
-        for command in &query.commands {
+        let commands = &query.commands;
+        for (index, command) in commands.iter().enumerate() {
+            let mut added: Vec<String> = Vec::new();
             match &command.kind {
-                CommandKind::Filter(e) => {
+                CommandKind::Filter(e) | CommandKind::FilterIndex(e) => {
                     let t = self.expr(e, &mut AggContext::None)?;
                     let pred = to_bool(t);
                     self.steps.push(Step::Filter(pred));
                 }
                 CommandKind::Fields(items) | CommandKind::Display(items) => {
-                    let mut names: Vec<String> = Vec::new();
                     for item in items {
                         let name = item.output_name();
                         let t = self.expr(&item.expr, &mut AggContext::None)?;
                         // A bare field that already exists needs no new column. Each item gets
                         // its own step so that later items can use the names of earlier ones.
-                        if !matches!(&item.expr.kind, ExprKind::Field(n) if *n == name) {
+                        if t.expr != column(&name) {
                             self.steps.push(Step::Extend(vec![(name.clone(), t.expr)]));
                         }
                         self.scope.defined.insert(name.clone(), t.kind);
-                        if !names.contains(&name) {
-                            names.push(name);
+                        if !added.contains(&name) {
+                            added.push(name);
                         }
                     }
                     if matches!(command.kind, CommandKind::Display(_)) {
-                        display = Some(names);
-                    } else {
-                        let target = if saw_stats {
-                            &mut after_stats_fields
-                        } else {
-                            &mut fields_names
-                        };
-                        for n in names {
-                            if !target.contains(&n) {
-                                target.push(n);
-                            }
-                        }
+                        display = Some(std::mem::take(&mut added));
                     }
                 }
                 CommandKind::Stats(stats) => {
                     self.stats(stats, command.span)?;
-                    saw_stats = true;
-                    // Columns chosen before a `stats` no longer exist; its table is the output.
-                    display = None;
-                    after_stats_fields.clear();
-                    self.ordered = false;
                 }
                 CommandKind::Sort(keys) => {
                     let sort = self.sort_keys(keys)?;
-                    self.steps.push(Step::Sort(sort));
-                    self.ordered = true;
+                    if !sort.is_empty() {
+                        self.steps.push(Step::Sort(sort));
+                        self.ordered = true;
+                    }
                 }
-                CommandKind::Limit(n) => {
-                    self.ensure_default_order(has_stats)?;
+                CommandKind::Limit { rows, any } => {
+                    if !*any {
+                        self.ensure_default_order()?;
+                    }
                     self.steps
-                        .push(Step::Limit(usize::try_from(*n).unwrap_or(usize::MAX)));
+                        .push(Step::Limit(usize::try_from(*rows).unwrap_or(usize::MAX)));
                     saw_limit = true;
                 }
+                CommandKind::Parse(p) => added = self.parse(p)?,
+                CommandKind::Json { field, path, alias } => {
+                    let t = self.name_ref(&field.name, field.span)?;
+                    let keys: Vec<String> = path.split('.').map(str::to_string).collect();
+                    let e = crate::extract::json::JsonGet::udf(keys).call(vec![t.expr]);
+                    self.steps.push(Step::Extend(vec![(alias.name.clone(), e)]));
+                    self.scope.defined.insert(alias.name.clone(), Kind::Json);
+                    added.push(alias.name.clone());
+                }
+                CommandKind::Dedup(names) => {
+                    self.ensure_default_order()?;
+                    let mut columns = Vec::new();
+                    for n in names {
+                        self.name_ref(&n.name, n.span)?;
+                        columns.push(n.name.clone());
+                    }
+                    self.steps
+                        .push(Step::Op(Arc::new(crate::ops::Dedup { columns })));
+                }
+                CommandKind::Unmask(_) => {}
+                CommandKind::Unnest { expr, into } => {
+                    let t = self.expr(expr, &mut AggContext::None)?;
+                    let json = match t.kind {
+                        Kind::Json | Kind::Text => t.expr,
+                        _ => to_text(t),
+                    };
+                    self.unnest_into(json, &into.name)?;
+                    added.push(into.name.clone());
+                }
+                CommandKind::Expand(field) => {
+                    let t = self.name_ref(&field.name, field.span)?;
+                    self.unnest_into(t.expr, &field.name)?;
+                }
+                CommandKind::Pattern(e) => {
+                    let anomaly = matches!(
+                        commands.get(index + 1).map(|c| &c.kind),
+                        Some(CommandKind::Anomaly)
+                    );
+                    self.pattern(e, anomaly)?;
+                }
+                CommandKind::Anomaly => {
+                    let after_pattern =
+                        index > 0 && matches!(commands[index - 1].kind, CommandKind::Pattern(_));
+                    if !after_pattern {
+                        return Err(Diagnostic::new(
+                            "`anomaly` must directly follow `pattern`",
+                            command.span,
+                        )
+                        .with_hint("write e.g. `pattern @message | anomaly`"));
+                    }
+                }
+                CommandKind::Diff(_) | CommandKind::Logcompare(_) => {
+                    self.diff(&command.kind, command.span)?;
+                }
+                CommandKind::RelevantFields { fields, condition } => {
+                    self.relevant_fields(fields, condition)?;
+                }
+                CommandKind::Lookup(l) => added = self.lookup(l)?,
+                CommandKind::CidrLookup(l) => added = self.cidr_lookup(l)?,
+                CommandKind::Join(j) => self.join(j, command.span)?,
+                CommandKind::AppendCols { .. } => {
+                    return Err(Diagnostic::new(
+                        "the `appendcols` command is not supported yet",
+                        command.span,
+                    ));
+                }
+                CommandKind::AddTotals { options, fields } => {
+                    let current = self.current_columns(
+                        &fields_names,
+                        &after_stats_fields,
+                        &display,
+                        saw_stats,
+                    );
+                    added = self.addtotals(options, fields, current)?;
+                }
+                CommandKind::Accum { field, alias } => {
+                    self.ensure_default_order()?;
+                    self.name_ref(&field.name, field.span)?;
+                    let output = alias.as_ref().unwrap_or(field).name.clone();
+                    self.steps.push(Step::Op(Arc::new(crate::ops::Accum {
+                        column: field.name.clone(),
+                        output: output.clone(),
+                    })));
+                    self.scope.defined.insert(output.clone(), Kind::Number);
+                    added.push(output);
+                }
+                CommandKind::Autoregress {
+                    field,
+                    alias,
+                    from,
+                    to,
+                } => {
+                    self.ensure_default_order()?;
+                    let t = self.name_ref(&field.name, field.span)?;
+                    if to - from >= 100 {
+                        return Err(Diagnostic::new(
+                            "`autoregress` copies at most 100 earlier rows",
+                            command.span,
+                        ));
+                    }
+                    let op = crate::ops::Autoregress {
+                        column: field.name.clone(),
+                        base: alias.as_ref().unwrap_or(field).name.clone(),
+                        from: *from,
+                        to: *to,
+                    };
+                    for n in op.names() {
+                        self.scope.defined.insert(n.clone(), t.kind);
+                        added.push(n);
+                    }
+                    self.steps.push(Step::Op(Arc::new(op)));
+                }
+                CommandKind::Filldown(names) => {
+                    self.ensure_default_order()?;
+                    for n in names.iter().filter(|n| !n.name.contains('*')) {
+                        self.name_ref(&n.name, n.span)?;
+                    }
+                    self.steps.push(Step::Op(Arc::new(crate::ops::Filldown {
+                        patterns: names.iter().map(|n| n.name.clone()).collect(),
+                    })));
+                }
+                CommandKind::Fillmissing(fills) => self.fillmissing(fills, command.span)?,
+                CommandKind::Outlier { options, fields } => self.outlier(options, fields)?,
+                CommandKind::Sessionize {
+                    fields,
+                    maxspan,
+                    alias,
+                } => {
+                    self.ensure_default_order()?;
+                    let time = self.timestamp(command.span)?;
+                    let time_col = self.fresh("time");
+                    self.steps
+                        .push(Step::Extend(vec![(time_col.clone(), time.expr)]));
+                    for f in fields {
+                        self.name_ref(&f.name, f.span)?;
+                    }
+                    let maxspan_ms = match maxspan {
+                        Some(d) => crate::functions::duration_millis(d, command.span)?,
+                        None => 30 * 60_000,
+                    };
+                    let output = alias
+                        .as_ref()
+                        .map_or("session_id".to_string(), |a| a.name.clone());
+                    self.steps.push(Step::Op(Arc::new(crate::ops::Sessionize {
+                        columns: fields.iter().map(|f| f.name.clone()).collect(),
+                        time: time_col.clone(),
+                        maxspan_ms,
+                        output: output.clone(),
+                    })));
+                    self.steps.push(Step::Drop(vec![time_col]));
+                    self.scope.defined.insert(output.clone(), Kind::Number);
+                    added.push(output);
+                }
+                CommandKind::CountFrequent(names) => {
+                    let projection = |n: &Name| Projection {
+                        expr: lq_syntax::ast::Expr {
+                            kind: ExprKind::Field(n.name.clone()),
+                            span: n.span,
+                        },
+                        alias: None,
+                        text: n.name.clone(),
+                    };
+                    let count = Projection {
+                        expr: lq_syntax::ast::Expr {
+                            kind: ExprKind::Call {
+                                name: "count".into(),
+                                name_span: command.span,
+                                args: Vec::new(),
+                            },
+                            span: command.span,
+                        },
+                        alias: Some(Name {
+                            name: "_approxcount".into(),
+                            span: command.span,
+                        }),
+                        text: "count()".into(),
+                    };
+                    let stats = Stats {
+                        aggregates: vec![count],
+                        group_by: names.iter().map(projection).collect(),
+                        offset: None,
+                    };
+                    self.stats(&stats, command.span)?;
+                    let mut keys = vec![column("_approxcount").sort(false, false)];
+                    for (name, kind) in self.scope.group_keys.clone() {
+                        keys.push(sort_expr(Typed::new(column(&name), kind), true));
+                    }
+                    self.steps.push(Step::Sort(keys));
+                    self.ordered = true;
+                }
+                CommandKind::Estimate => self.estimate = true,
+                CommandKind::Source(source) => self.source_command = Some(source.clone()),
             }
-        }
-        self.ensure_default_order(has_stats)?;
-        if !saw_limit && let Some(n) = self.options.default_limit {
-            self.steps
-                .push(Step::Limit(usize::try_from(n).unwrap_or(usize::MAX)));
-        }
-        let output = if let Some(d) = display {
-            d
-        } else if saw_stats {
-            let mut cols: Vec<String> = self.stats_outputs.clone();
-            for n in after_stats_fields {
-                if !cols.contains(&n) {
-                    cols.push(n);
+            if closes_scope(&command.kind) {
+                saw_stats = true;
+                // Columns chosen before no longer exist; the new table is the output.
+                display = None;
+                after_stats_fields.clear();
+            }
+            let target = if saw_stats {
+                &mut after_stats_fields
+            } else {
+                &mut fields_names
+            };
+            for n in added {
+                if !target.contains(&n) {
+                    target.push(n);
                 }
             }
-            cols
-        } else if !fields_names.is_empty() {
-            fields_names
-        } else {
-            for n in ["@timestamp", "@message"] {
-                if !self.scope.defined.contains_key(n) {
-                    self.source_field(n);
-                }
+        }
+        if main {
+            self.ensure_default_order()?;
+            if !saw_limit && let Some(n) = self.options.default_limit {
+                self.steps
+                    .push(Step::Limit(usize::try_from(n).unwrap_or(usize::MAX)));
             }
+        }
+        let output = self.current_columns(&fields_names, &after_stats_fields, &display, saw_stats);
+        let output = if output.is_empty() && self.scope.joined.is_none() {
             vec!["@timestamp".to_string(), "@message".to_string()]
+        } else {
+            output
         };
+        let mut project = Vec::new();
         for name in &output {
-            if !self.scope.open && !self.scope.defined.contains_key(name) {
-                return Err(Diagnostic::new(
+            let t = self.name_ref(name, Span::default()).map_err(|_| {
+                Diagnostic::new(
                     format!("`{name}` does not exist at the end of the query"),
                     Span::default(),
-                ));
-            }
-            if self.scope.open && !self.scope.defined.contains_key(name) {
-                self.source_field(name);
-            }
+                )
+            })?;
+            let e = if t.kind == Kind::Json {
+                json_text(t.expr)
+            } else {
+                t.expr
+            };
+            project.push((name.clone(), e));
         }
-        self.steps.push(Step::Select(output.clone()));
+        self.steps.push(Step::Project(project));
         self.output = output;
         Ok(())
     }
 
-    fn check_placement(&self, query: &Query) -> Result<(), Diagnostic> {
-        let last_stats = query
-            .commands
-            .iter()
-            .rposition(|c| matches!(c.kind, CommandKind::Stats(_)));
-        if let Some(last) = last_stats {
-            for c in &query.commands[..last] {
-                if matches!(c.kind, CommandKind::Sort(_) | CommandKind::Limit(_)) {
-                    return Err(Diagnostic::new(
-                        format!("`{}` must come after the last `stats`", c.kind.keyword()),
-                        c.span,
-                    )
-                    .with_hint("move it to the end of the query"));
+    /// The columns the output would have now.
+    fn current_columns(
+        &self,
+        fields_names: &[String],
+        after_stats_fields: &[String],
+        display: &Option<Vec<String>>,
+        saw_stats: bool,
+    ) -> Vec<String> {
+        if let Some(d) = display {
+            return d.clone();
+        }
+        if saw_stats {
+            let mut cols: Vec<String> = self.stats_outputs.clone();
+            for n in after_stats_fields {
+                if !cols.contains(n) {
+                    cols.push(n.clone());
                 }
             }
+            return cols;
         }
+        fields_names.to_vec()
+    }
+
+    fn check_placement(&self, query: &Query) -> Result<(), Diagnostic> {
         let stats_count = query
             .commands
             .iter()
@@ -388,23 +913,65 @@ impl Lowering {
                 query.commands[0].span,
             ));
         }
+        for (i, c) in query.commands.iter().enumerate() {
+            let rest = &query.commands[i + 1..];
+            match &c.kind {
+                CommandKind::Dedup(_) => {
+                    if let Some(next) = rest
+                        .iter()
+                        .find(|n| !matches!(n.kind, CommandKind::Limit { .. }))
+                    {
+                        return Err(Diagnostic::new(
+                            format!("`{}` cannot follow `dedup`", next.kind.keyword()),
+                            next.span,
+                        )
+                        .with_hint("only `limit` may follow `dedup`; move the command before it"));
+                    }
+                }
+                CommandKind::Pattern(_) if i > 0 => {
+                    if let Some(sort) = query.commands[..i]
+                        .iter()
+                        .find(|p| matches!(p.kind, CommandKind::Sort(_)))
+                    {
+                        return Err(Diagnostic::new("`pattern` cannot follow `sort`", c.span)
+                            .with_label("after this `pattern`")
+                            .with_hint(format!(
+                                "remove the `sort` at line {} or move it after `pattern`",
+                                sort.span.start
+                            )));
+                    }
+                }
+                CommandKind::Estimate if !rest.is_empty() => {
+                    return Err(Diagnostic::new(
+                        "`estimate` must be the last command",
+                        c.span,
+                    ));
+                }
+                CommandKind::Join(_)
+                    if rest.iter().any(|n| matches!(n.kind, CommandKind::Join(_))) =>
+                {
+                    return Err(Diagnostic::new("a query may have only one `join`", c.span));
+                }
+                _ => {}
+            }
+        }
         Ok(())
     }
 
-    /// Before a `limit` (or the end), rows without an explicit order come newest first; `stats` results
-    /// come ordered by their group keys.
-    fn ensure_default_order(&mut self, has_stats: bool) -> Result<(), Diagnostic> {
+    /// Before a `limit` (or the end), rows without an explicit order come newest first; `stats`
+    /// results come ordered by their group keys.
+    fn ensure_default_order(&mut self) -> Result<(), Diagnostic> {
         if self.ordered {
             return Ok(());
         }
-        if self.scope.open && !has_stats {
+        if self.scope.open {
             let ts = self.name_ref("@timestamp", Span::default())?;
             let row = self.source_field(ROW_ORDER_COLUMN);
             self.steps.push(Step::Sort(vec![
                 ts.expr.sort(false, false),
                 row.expr.sort(true, false),
             ]));
-        } else if !self.scope.open {
+        } else {
             let keys: Vec<SortExpr> = self
                 .scope
                 .group_keys
@@ -433,6 +1000,33 @@ impl Lowering {
         if let Some(kind) = self.scope.defined.get(name) {
             return Ok(Typed::new(column(name), *kind));
         }
+        // A prefix that holds a JSON map: the rest is a path inside it.
+        let parts: Vec<&str> = name.split('.').collect();
+        for cut in (1..parts.len()).rev() {
+            let prefix = parts[..cut].join(".");
+            if self.scope.defined.get(&prefix) == Some(&Kind::Json) {
+                let path = parts[cut..].iter().map(|p| p.to_string()).collect();
+                return Ok(Typed::new(
+                    crate::extract::json::JsonGet::udf(path).call(vec![column(&prefix)]),
+                    Kind::Json,
+                ));
+            }
+        }
+        if let Some((left, right, side)) = self.scope.joined.clone() {
+            if let Some(rest) = name.strip_prefix(&format!("{left}.")) {
+                self.source_field(rest);
+                return Ok(Typed::new(column(name), Kind::Text));
+            }
+            if let Some(rest) = name.strip_prefix(&format!("{right}.")) {
+                self.sides[side].source.insert(rest.to_string());
+                return Ok(Typed::new(column(name), Kind::Text));
+            }
+            return Err(Diagnostic::new(
+                format!("after `join`, fields are named `{left}.field` or `{right}.field`"),
+                span,
+            )
+            .with_hint(format!("write e.g. `{left}.{name}`")));
+        }
         if self.scope.open {
             return Ok(self.source_field(name));
         }
@@ -457,6 +1051,11 @@ impl Lowering {
     }
 }
 
+/// The loose text of a JSON value (strings without quotes).
+pub(crate) fn json_text(e: Expr) -> Expr {
+    crate::extract::json::JSON_TEXT.call(vec![e])
+}
+
 fn timestamp_lit(ms: i64) -> Expr {
     lit(ScalarValue::TimestampMillisecond(Some(ms), None))
 }
@@ -466,12 +1065,14 @@ pub(crate) fn to_number(t: Typed) -> Expr {
         Kind::Number => cast(t.expr, DataType::Float64),
         Kind::Bool => cast(t.expr, DataType::Float64),
         Kind::Text | Kind::Time => udf::LQ_NUM.call(vec![t.expr]),
+        Kind::Json => udf::LQ_NUM.call(vec![json_text(t.expr)]),
     }
 }
 
 pub(crate) fn to_text(t: Typed) -> Expr {
     match t.kind {
         Kind::Text => t.expr,
+        Kind::Json => json_text(t.expr),
         _ => udf::LQ_TEXT.call(vec![t.expr]),
     }
 }
@@ -481,6 +1082,7 @@ pub(crate) fn to_bool(t: Typed) -> Expr {
         Kind::Bool => t.expr,
         Kind::Number => to_number(t).not_eq(lit(0.0)),
         Kind::Text => udf::LQ_NUM.call(vec![t.expr]).not_eq(lit(0.0)),
+        Kind::Json => udf::LQ_NUM.call(vec![json_text(t.expr)]).not_eq(lit(0.0)),
         Kind::Time => t.expr.is_not_null(),
     }
 }
@@ -490,6 +1092,10 @@ pub(crate) fn to_time(t: Typed) -> Expr {
         Kind::Time => t.expr,
         Kind::Number | Kind::Bool => cast(
             cast(to_number(t), DataType::Int64),
+            DataType::Timestamp(ArrowTimeUnit::Millisecond, None),
+        ),
+        Kind::Json => try_cast(
+            json_text(t.expr),
             DataType::Timestamp(ArrowTimeUnit::Millisecond, None),
         ),
         Kind::Text => try_cast(
@@ -503,6 +1109,7 @@ pub(crate) fn to_time(t: Typed) -> Expr {
 pub(crate) fn sort_expr(t: Typed, ascending: bool) -> SortExpr {
     let key = match t.kind {
         Kind::Text => udf::LQ_SORT_KEY.call(vec![t.expr]),
+        Kind::Json => udf::LQ_SORT_KEY.call(vec![json_text(t.expr)]),
         _ => t.expr,
     };
     key.sort(ascending, false)
@@ -532,6 +1139,10 @@ impl Lowering {
             let ascending = key.direction == Some(SortDirection::Ascending);
             out.push(sort_expr(t, ascending));
         }
+        if out.is_empty() {
+            // Every key was ignored: the rows keep their order.
+            return Ok(out);
+        }
         // Ties keep input order (records) or group-key order (stats results).
         if self.scope.open {
             out.push(self.source_field(ROW_ORDER_COLUMN).expr.sort(true, false));
@@ -550,9 +1161,22 @@ impl Lowering {
         let mut group_keys = Vec::new();
         let mut outputs: Vec<(String, Expr)> = Vec::new();
         let mut names: Vec<String> = Vec::new();
+        self.bin_offset_ms = match &stats.offset {
+            Some(d) => crate::functions::duration_millis(d, span)?,
+            None => 0,
+        };
+        let mut bin = None;
         for item in &stats.group_by {
             let name = item.output_name();
-            let t = self.expr(&item.expr, &mut AggContext::None)?;
+            let t = self.expr(&item.expr, &mut AggContext::None);
+            if let ExprKind::Call { name: f, args, .. } = &item.expr.kind
+                && f.eq_ignore_ascii_case("bin")
+                && let Some(ExprKind::Duration(d)) = args.first().map(|a| &a.kind)
+            {
+                let (amount, unit) = crate::functions::period_of(d);
+                bin = Some((name.clone(), amount, unit));
+            }
+            let t = t?;
             if contains_aggregate(&item.expr) {
                 return Err(Diagnostic::new(
                     "a group key cannot contain an aggregate function",
@@ -601,11 +1225,15 @@ impl Lowering {
         });
         let mut defined: HashMap<String, Kind> = group_kinds;
         defined.extend(agg_kinds);
+        self.bin_offset_ms = 0;
         self.scope = Scope {
             defined,
             open: false,
             group_keys,
+            joined: None,
+            bin,
         };
+        self.ordered = false;
         self.stats_outputs = names;
         Ok(())
     }
@@ -780,7 +1408,60 @@ impl Lowering {
                 name_span,
                 args,
             } => self.call(name, *name_span, args, e, ctx),
+            ExprKind::Access { .. } => self.access(e, ctx),
+            ExprKind::InQuery {
+                expr,
+                query,
+                negated,
+            } => {
+                if !matches!(ctx, AggContext::None) {
+                    return Err(Diagnostic::new(
+                        "a sub-query cannot be used inside `stats`",
+                        e.span,
+                    ));
+                }
+                self.in_query(expr, query, *negated)
+            }
         }
+    }
+
+    /// `base.key` / `base[i]`: a flattened field name when the base is a field, else access into
+    /// the JSON value.
+    fn access(&mut self, e: &Expr_, ctx: &mut AggContext<'_>) -> Result<Typed, Diagnostic> {
+        let mut path = Vec::new();
+        let mut base = e;
+        while let ExprKind::Access { base: b, key } = &base.kind {
+            match key {
+                AccessKey::Name(n) => path.push(n.clone()),
+                AccessKey::Index(i) => match &i.kind {
+                    ExprKind::Number(lq_syntax::ast::Number::Int(n)) if *n >= 0 => {
+                        path.push(n.to_string())
+                    }
+                    ExprKind::String(s) => path.push(s.clone()),
+                    _ => {
+                        return Err(
+                            Diagnostic::new("a list index must be a whole number", i.span)
+                                .with_hint("write e.g. `items[0]`"),
+                        );
+                    }
+                },
+            }
+            base = b;
+        }
+        path.reverse();
+        if let ExprKind::Field(name) = &base.kind {
+            let dotted = format!("{name}.{}", path.join("."));
+            return self.field_in(&dotted, e.span, ctx);
+        }
+        let t = self.expr(base, ctx)?;
+        let json = match t.kind {
+            Kind::Json | Kind::Text => t.expr,
+            _ => to_text(t),
+        };
+        Ok(Typed::new(
+            crate::extract::json::JsonGet::udf(path).call(vec![json]),
+            Kind::Json,
+        ))
     }
 
     fn field_in(
@@ -882,6 +1563,21 @@ impl Lowering {
         self.scope
             .open
             .then(|| self.source_field(ROW_ORDER_COLUMN).expr)
+    }
+
+    /// Milliseconds `bin()` adds to `@timestamp` inside a `stats ... offset`.
+    pub(crate) fn bin_offset(&self) -> i64 {
+        self.bin_offset_ms
+    }
+
+    /// The query's time range (`--start`/`--end` or `SOURCE start=/end=`).
+    pub(crate) fn query_range(&self) -> (Option<i64>, Option<i64>) {
+        (self.options.start_ms, self.options.end_ms)
+    }
+
+    /// The time the query runs (epoch ms).
+    pub(crate) fn now_ms(&self) -> i64 {
+        self.options.now()
     }
 
     pub(crate) fn warn(&mut self, d: Diagnostic) {
