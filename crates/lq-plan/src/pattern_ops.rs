@@ -115,8 +115,8 @@ fn rows(
 /// `pattern expr` (and `| anomaly`): one row per pattern, most frequent first.
 ///
 /// Anomalies (with `anomaly`): the time between the first and last event is cut into ten equal
-/// buckets; a pattern is a `frequency spike` when one bucket holds more than five events and more
-/// than the mean plus three standard deviations of its buckets, and `new pattern` when it first
+/// buckets; a pattern is a `frequency spike` when one bucket holds at least five of its events and
+/// more than three times (the mean of its other buckets plus one), and `new pattern` when it first
 /// appears in the last tenth of the time range while older patterns exist before it.
 #[derive(Debug)]
 pub struct PatternOp {
@@ -230,14 +230,14 @@ fn anomaly(s: &Stat, lo: i64, hi: i64, all: &[Stat]) -> Option<(&'static str, St
     for t in &s.times {
         counts[bucket(*t)] += 1.0;
     }
-    let mean = counts.iter().sum::<f64>() / 10.0;
-    let sd = (counts.iter().map(|c| (c - mean).powi(2)).sum::<f64>() / 10.0).sqrt();
     let (peak, max) =
         counts.iter().enumerate().fold(
             (0, 0.0),
             |(pi, pm), (i, c)| if *c > pm { (i, *c) } else { (pi, pm) },
         );
-    if max > 5.0 && max > mean + 3.0 * sd {
+    let mean = counts.iter().sum::<f64>() / 10.0;
+    let others = (counts.iter().sum::<f64>() - max) / 9.0;
+    if max >= 5.0 && max > 3.0 * (others + 1.0) {
         let from = lo + (width * peak as f64) as i64;
         return Some((
             "frequency spike",

@@ -391,6 +391,17 @@ impl Step {
     }
 }
 
+/// `a` then the names of `b` not in `a`.
+fn merged(a: &[String], b: &[String]) -> Vec<String> {
+    let mut out = a.to_vec();
+    for n in b {
+        if !out.contains(n) {
+            out.push(n.clone());
+        }
+    }
+    out
+}
+
 fn take_side(
     sides: &mut [Option<LogicalPlan>],
     i: usize,
@@ -588,6 +599,8 @@ impl Lowering {
         let mut fields_names: Vec<String> = Vec::new();
         let mut display: Option<Vec<String>> = None;
         let mut after_stats_fields: Vec<String> = Vec::new();
+        let mut created_names: Vec<String> = Vec::new();
+        let mut after_stats_created: Vec<String> = Vec::new();
         let mut saw_stats = false;
         let mut saw_limit = false;
         let commands = &query.commands;
@@ -833,11 +846,15 @@ impl Lowering {
                 // Columns chosen before no longer exist; the new table is the output.
                 display = None;
                 after_stats_fields.clear();
+                after_stats_created.clear();
             }
-            let target = if saw_stats {
-                &mut after_stats_fields
-            } else {
-                &mut fields_names
+            // Output columns: names from `fields` first, then names other commands create.
+            let from_fields = matches!(command.kind, CommandKind::Fields(_));
+            let target = match (saw_stats, from_fields) {
+                (true, true) => &mut after_stats_fields,
+                (true, false) => &mut after_stats_created,
+                (false, true) => &mut fields_names,
+                (false, false) => &mut created_names,
             };
             for n in added {
                 if !target.contains(&n) {
@@ -852,7 +869,12 @@ impl Lowering {
                     .push(Step::Limit(usize::try_from(n).unwrap_or(usize::MAX)));
             }
         }
-        let output = self.current_columns(&fields_names, &after_stats_fields, &display, saw_stats);
+        let output = self.current_columns(
+            &merged(&fields_names, &created_names),
+            &merged(&after_stats_fields, &after_stats_created),
+            &display,
+            saw_stats,
+        );
         let output = if output.is_empty() && self.scope.joined.is_none() {
             vec!["@timestamp".to_string(), "@message".to_string()]
         } else {
@@ -929,16 +951,13 @@ impl Lowering {
                     }
                 }
                 CommandKind::Pattern(_) if i > 0 => {
-                    if let Some(sort) = query.commands[..i]
+                    if query.commands[..i]
                         .iter()
-                        .find(|p| matches!(p.kind, CommandKind::Sort(_)))
+                        .any(|p| matches!(p.kind, CommandKind::Sort(_)))
                     {
                         return Err(Diagnostic::new("`pattern` cannot follow `sort`", c.span)
-                            .with_label("after this `pattern`")
-                            .with_hint(format!(
-                                "remove the `sort` at line {} or move it after `pattern`",
-                                sort.span.start
-                            )));
+                            .with_label("after a `sort`")
+                            .with_hint("remove the `sort` or move it after `pattern`"));
                     }
                 }
                 CommandKind::Estimate if !rest.is_empty() => {
@@ -1618,6 +1637,15 @@ fn binary(op: BinaryOp, a: Typed, b: Typed) -> Typed {
 }
 
 fn compare(op: BinaryOp, a: Typed, b: Typed) -> Typed {
+    // A JSON value compares as its loose text (`"b"` as `b`).
+    let as_text = |t: Typed| {
+        if t.kind == Kind::Json {
+            Typed::new(json_text(t.expr), Kind::Text)
+        } else {
+            t
+        }
+    };
+    let (a, b) = (as_text(a), as_text(b));
     let op = match op {
         BinaryOp::Eq => CompareOp::Eq,
         BinaryOp::NotEq => CompareOp::NotEq,
