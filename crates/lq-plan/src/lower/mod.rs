@@ -950,15 +950,14 @@ impl Lowering {
                         .with_hint("only `limit` may follow `dedup`; move the command before it"));
                     }
                 }
-                CommandKind::Pattern(_) if i > 0 => {
+                CommandKind::Pattern(_)
                     if query.commands[..i]
                         .iter()
-                        .any(|p| matches!(p.kind, CommandKind::Sort(_)))
-                    {
-                        return Err(Diagnostic::new("`pattern` cannot follow `sort`", c.span)
-                            .with_label("after a `sort`")
-                            .with_hint("remove the `sort` or move it after `pattern`"));
-                    }
+                        .any(|p| matches!(p.kind, CommandKind::Sort(_))) =>
+                {
+                    return Err(Diagnostic::new("`pattern` cannot follow `sort`", c.span)
+                        .with_label("after a `sort`")
+                        .with_hint("remove the `sort` or move it after `pattern`"));
                 }
                 CommandKind::Estimate if !rest.is_empty() => {
                     return Err(Diagnostic::new(
