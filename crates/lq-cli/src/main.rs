@@ -24,7 +24,7 @@ enum Format {
 #[command(
     name = "lq",
     version,
-    after_help = "Examples:\n  lq 'filter level = \"ERROR\" | stats count(*) as errors by service | sort errors desc' app.log\n  lq 'fields @timestamp, message | filter message like /timeout/ | limit 20' logs/*.ndjson\n  lq 'stats count(*) by bin(5m)' --start 1h app.log\n  cat app.log | lq 'stats avg(request.latency_ms), pct(request.latency_ms, 99) by service'"
+    after_help = "Examples:\n  lq 'filter level = \"ERROR\" | stats count(*) as errors by service | sort errors desc' app.log\n  lq 'fields @timestamp, message | filter message like /timeout/ | limit 20' logs/*.ndjson\n  lq 'stats count(*) by bin(5m)' --start 1h app.log\n  cat app.log | lq 'stats avg(request.latency_ms), pct(request.latency_ms, 99) by service'\n  lq 'SOURCE logGroups(namePrefix: [\"app\"]) | stats count(*) by @log' logs/\n  lq 'lookup users id as user_id OUTPUT name | stats count(*) by name' --lookup users=users.csv app.log"
 )]
 struct Args {
     /// The query (omit it when --query-file is given).
@@ -54,6 +54,10 @@ struct Args {
     /// Partitions scanned in parallel (default: number of cores).
     #[arg(long, value_name = "N")]
     partitions: Option<usize>,
+    /// A lookup table for `lookup`/`cidrlookup`: NAME=FILE (a CSV file with a header row); other
+    /// table names are read from NAME.csv.
+    #[arg(long = "lookup", value_name = "NAME=FILE")]
+    lookups: Vec<String>,
     /// Do not print the summary line on stderr.
     #[arg(short, long)]
     quiet: bool,
@@ -129,6 +133,14 @@ fn run(mut args: Args) -> Result<(), Failure> {
     if let Some(p) = args.partitions {
         options.target_partitions = p.max(1);
     }
+    for l in &args.lookups {
+        let (name, file) = l
+            .split_once('=')
+            .ok_or_else(|| Failure::Usage(format!("--lookup expects NAME=FILE, got `{l}`")))?;
+        options
+            .lookup_tables
+            .push((name.to_string(), PathBuf::from(file)));
+    }
     let engine = Engine::new(options);
     if args.explain {
         println!("{}", engine.explain(&query)?);
@@ -137,7 +149,8 @@ fn run(mut args: Args) -> Result<(), Failure> {
     // Report query errors before blocking on stdin or opening files.
     engine.check(&query)?;
     let mut inputs = Vec::new();
-    if args.files.is_empty() {
+    // A query that starts with SOURCE names its logs itself; otherwise no files means stdin.
+    if args.files.is_empty() && !engine.names_its_sources(&query) {
         inputs.push(Input::reader("stdin", std::io::stdin().lock())?);
     }
     for file in &args.files {

@@ -217,3 +217,49 @@ fn exit_codes() {
     assert_eq!(o.status.code(), Some(1));
     assert!(stderr(&o).contains("/does/not/exist.log"), "{}", stderr(&o));
 }
+
+#[test]
+fn lookup_option_names_a_table() {
+    let orders = testdata("logs/orders.ndjson");
+    let users = format!("users={}", testdata("lookup/users.csv"));
+    let o = lq(
+        &[
+            "lookup users id as user_id OUTPUT name | stats count(*) as n by name",
+            &orders,
+            "--lookup",
+            &users,
+            "--format",
+            "csv",
+            "-q",
+        ],
+        None,
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(stdout(&o), "name,n\nAnn,2\nBob,2\n,1\n");
+    let o = lq(&["fields x", &orders, "--lookup", "nonsense"], None);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("NAME=FILE"), "{}", stderr(&o));
+}
+
+#[test]
+fn source_names_its_logs_without_file_arguments() {
+    let group = testdata("groups/db");
+    let query = format!("SOURCE '{group}' | stats sum(duration) as total");
+    // No files and no stdin: SOURCE says what to read.
+    let o = lq(&[&query, "--format", "csv", "-q"], None);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(stdout(&o), "total\n1455\n");
+    let all = testdata("groups");
+    let o = lq(
+        &[
+            "SOURCE logGroups(namePrefix: ['app']) | stats count(*) as n",
+            &all,
+            "--format",
+            "csv",
+            "-q",
+        ],
+        None,
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(stdout(&o), "n\n5\n");
+}

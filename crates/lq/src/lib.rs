@@ -268,6 +268,22 @@ impl Engine {
         }
     }
 
+    /// True when the query starts with `SOURCE`, so it names the logs it reads (directories, files or
+    /// globs) and needs no other inputs.
+    ///
+    /// ```
+    /// let engine = lq::Engine::default();
+    /// assert!(engine.names_its_sources("SOURCE 'logs/app' | stats count(*)"));
+    /// assert!(!engine.names_its_sources("stats count(*)"));
+    /// ```
+    pub fn names_its_sources(&self, query: &str) -> bool {
+        lq_syntax::parse(query).is_ok_and(|q| {
+            q.commands
+                .first()
+                .is_some_and(|c| matches!(c.kind, lq_syntax::ast::CommandKind::Source(_)))
+        })
+    }
+
     /// Checks a query without reading data; returns the same errors as running it would.
     ///
     /// ```
