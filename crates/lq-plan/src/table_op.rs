@@ -15,7 +15,7 @@ use datafusion::arrow::array::RecordBatch;
 use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::catalog::Session;
 use datafusion::common::tree_node::TreeNodeRecursion;
-use datafusion::common::{DFSchema, DFSchemaRef, Result};
+use datafusion::common::{DFSchema, DFSchemaRef, Result, exec_err};
 use datafusion::execution::context::QueryPlanner;
 use datafusion::execution::{SendableRecordBatchStream, TaskContext};
 use datafusion::logical_expr::physical_planning_context::PhysicalPlanningContext;
@@ -41,23 +41,43 @@ pub trait TableOp: fmt::Debug + Send + Sync {
 
     /// Transforms all rows. `input` holds the batches in row order.
     fn run(&self, input: Vec<RecordBatch>, output: &SchemaRef) -> Result<Vec<RecordBatch>>;
+
+    /// The output schema for several inputs (the first is the pipeline, the others sub-queries).
+    fn output_schema_of(&self, inputs: &[SchemaRef]) -> Result<SchemaRef> {
+        match inputs.first() {
+            Some(first) => self.output_schema(first),
+            None => exec_err!("{} has no input", self.describe()),
+        }
+    }
+
+    /// Transforms the rows of several inputs, each in row order.
+    fn run_all(
+        &self,
+        inputs: Vec<Vec<RecordBatch>>,
+        output: &SchemaRef,
+    ) -> Result<Vec<RecordBatch>> {
+        self.run(inputs.into_iter().next().unwrap_or_default(), output)
+    }
 }
 
 /// The logical plan node of a [`TableOp`].
 #[derive(Debug, Clone)]
 pub struct TableOpNode {
     op: Arc<dyn TableOp>,
-    input: LogicalPlan,
+    inputs: Vec<LogicalPlan>,
     schema: DFSchemaRef,
 }
 
 impl TableOpNode {
-    /// Wraps `op` over `input`.
-    pub fn try_new(op: Arc<dyn TableOp>, input: LogicalPlan) -> Result<Self> {
-        let input_schema: SchemaRef = Arc::new(input.schema().as_arrow().clone());
-        let out = op.output_schema(&input_schema)?;
+    /// Wraps `op` over `inputs` (the pipeline first, then any sub-queries).
+    pub fn try_new(op: Arc<dyn TableOp>, inputs: Vec<LogicalPlan>) -> Result<Self> {
+        let schemas: Vec<SchemaRef> = inputs
+            .iter()
+            .map(|i| Arc::new(i.schema().as_arrow().clone()))
+            .collect();
+        let out = op.output_schema_of(&schemas)?;
         let schema = Arc::new(DFSchema::try_from(out.as_ref().clone())?);
-        Ok(TableOpNode { op, input, schema })
+        Ok(TableOpNode { op, inputs, schema })
     }
 
     /// As a plan.
@@ -71,7 +91,7 @@ impl TableOpNode {
 impl PartialEq for TableOpNode {
     fn eq(&self, other: &Self) -> bool {
         self.op.describe() == other.op.describe()
-            && self.input == other.input
+            && self.inputs == other.inputs
             && Arc::ptr_eq(&self.op, &other.op)
     }
 }
@@ -81,7 +101,7 @@ impl Eq for TableOpNode {}
 impl Hash for TableOpNode {
     fn hash<H: Hasher>(&self, state: &mut H) {
         self.op.describe().hash(state);
-        self.input.hash(state);
+        self.inputs.hash(state);
     }
 }
 
@@ -97,7 +117,7 @@ impl UserDefinedLogicalNodeCore for TableOpNode {
     }
 
     fn inputs(&self) -> Vec<&LogicalPlan> {
-        vec![&self.input]
+        self.inputs.iter().collect()
     }
 
     fn schema(&self) -> &DFSchemaRef {
@@ -112,33 +132,31 @@ impl UserDefinedLogicalNodeCore for TableOpNode {
         write!(f, "{}", self.op.describe())
     }
 
-    fn with_exprs_and_inputs(
-        &self,
-        _exprs: Vec<Expr>,
-        mut inputs: Vec<LogicalPlan>,
-    ) -> Result<Self> {
-        let input = inputs.pop().unwrap_or_else(|| self.input.clone());
+    fn with_exprs_and_inputs(&self, _exprs: Vec<Expr>, inputs: Vec<LogicalPlan>) -> Result<Self> {
         Ok(TableOpNode {
             op: self.op.clone(),
-            input,
+            inputs,
             schema: self.schema.clone(),
         })
     }
 }
 
-/// The physical operator: collects its single input partition in order and runs the op.
+/// The physical operator: collects each input (one ordered partition each) and runs the op.
 #[derive(Debug)]
 pub struct TableOpExec {
     op: Arc<dyn TableOp>,
-    input: Arc<dyn ExecutionPlan>,
-    ordering: Option<LexOrdering>,
+    inputs: Vec<Arc<dyn ExecutionPlan>>,
+    orderings: Vec<Option<LexOrdering>>,
     schema: SchemaRef,
     properties: Arc<PlanProperties>,
 }
 
 impl TableOpExec {
-    fn new(op: Arc<dyn TableOp>, input: Arc<dyn ExecutionPlan>, schema: SchemaRef) -> Self {
-        let ordering = input.properties().output_ordering().cloned();
+    fn new(op: Arc<dyn TableOp>, inputs: Vec<Arc<dyn ExecutionPlan>>, schema: SchemaRef) -> Self {
+        let orderings = inputs
+            .iter()
+            .map(|i| i.properties().output_ordering().cloned())
+            .collect();
         let properties = Arc::new(PlanProperties::new(
             EquivalenceProperties::new(schema.clone()),
             Partitioning::UnknownPartitioning(1),
@@ -147,8 +165,8 @@ impl TableOpExec {
         ));
         TableOpExec {
             op,
-            input,
-            ordering,
+            inputs,
+            orderings,
             schema,
             properties,
         }
@@ -171,29 +189,31 @@ impl ExecutionPlan for TableOpExec {
     }
 
     fn required_input_distribution(&self) -> Vec<Distribution> {
-        vec![Distribution::SinglePartition]
+        vec![Distribution::SinglePartition; self.inputs.len()]
     }
 
     fn required_input_ordering(
         &self,
     ) -> Vec<Option<datafusion::physical_expr::OrderingRequirements>> {
-        vec![
-            self.ordering
-                .clone()
-                .map(datafusion::physical_expr::OrderingRequirements::from),
-        ]
+        self.orderings
+            .iter()
+            .map(|o| {
+                o.clone()
+                    .map(datafusion::physical_expr::OrderingRequirements::from)
+            })
+            .collect()
     }
 
     fn maintains_input_order(&self) -> Vec<bool> {
-        vec![false]
+        vec![false; self.inputs.len()]
     }
 
     fn benefits_from_input_partitioning(&self) -> Vec<bool> {
-        vec![false]
+        vec![false; self.inputs.len()]
     }
 
     fn children(&self) -> Vec<&Arc<dyn ExecutionPlan>> {
-        vec![&self.input]
+        self.inputs.iter().collect()
     }
 
     fn apply_expressions(
@@ -205,12 +225,13 @@ impl ExecutionPlan for TableOpExec {
 
     fn with_new_children(
         self: Arc<Self>,
-        mut children: Vec<Arc<dyn ExecutionPlan>>,
+        children: Vec<Arc<dyn ExecutionPlan>>,
     ) -> Result<Arc<dyn ExecutionPlan>> {
-        let input = children.pop().unwrap_or_else(|| self.input.clone());
-        let mut exec = TableOpExec::new(self.op.clone(), input, self.schema.clone());
-        if exec.ordering.is_none() {
-            exec.ordering = self.ordering.clone();
+        let mut exec = TableOpExec::new(self.op.clone(), children, self.schema.clone());
+        for (new, old) in exec.orderings.iter_mut().zip(&self.orderings) {
+            if new.is_none() {
+                *new = old.clone();
+            }
         }
         Ok(Arc::new(exec))
     }
@@ -220,19 +241,27 @@ impl ExecutionPlan for TableOpExec {
         partition: usize,
         context: Arc<TaskContext>,
     ) -> Result<SendableRecordBatchStream> {
-        let mut input = self.input.execute(partition, context)?;
+        let streams = self
+            .inputs
+            .iter()
+            .map(|i| i.execute(partition, context.clone()))
+            .collect::<Result<Vec<_>>>()?;
         let op = self.op.clone();
         let schema = self.schema.clone();
         let out_schema = schema.clone();
         let stream = futures::stream::once(async move {
-            let mut batches = Vec::new();
-            while let Some(batch) = input.next().await {
-                let batch = batch?;
-                if batch.num_rows() > 0 {
-                    batches.push(batch);
+            let mut all = Vec::new();
+            for mut input in streams {
+                let mut batches = Vec::new();
+                while let Some(batch) = input.next().await {
+                    let batch = batch?;
+                    if batch.num_rows() > 0 {
+                        batches.push(batch);
+                    }
                 }
+                all.push(batches);
             }
-            let out = tokio_free_blocking(move || op.run(batches, &out_schema))?;
+            let out = op.run_all(all, &out_schema)?;
             Ok::<_, datafusion::error::DataFusionError>(futures::stream::iter(
                 out.into_iter().map(Ok),
             ))
@@ -244,11 +273,6 @@ impl ExecutionPlan for TableOpExec {
         .flatten();
         Ok(Box::pin(RecordBatchStreamAdapter::new(schema, stream)))
     }
-}
-
-/// Runs CPU work inline; the ops are short compared with the scan that feeds them.
-fn tokio_free_blocking<T>(f: impl FnOnce() -> T) -> T {
-    f()
 }
 
 /// Plans [`TableOpNode`]s.
@@ -269,13 +293,10 @@ impl ExtensionPlanner for TableOpPlanner {
         let Some(node) = node.as_any().downcast_ref::<TableOpNode>() else {
             return Ok(None);
         };
-        let Some(input) = physical_inputs.first() else {
-            return Ok(None);
-        };
         let schema: SchemaRef = Arc::new(node.schema.as_arrow().clone());
         Ok(Some(Arc::new(TableOpExec::new(
             node.op.clone(),
-            input.clone(),
+            physical_inputs.to_vec(),
             schema,
         ))))
     }

@@ -42,10 +42,11 @@ pub const SUPPORTED_COMMANDS: &[&str] = &[
     "count_frequent",
     "estimate",
     "SOURCE",
+    "appendcols",
 ];
 
 /// Logs Insights commands that lq recognises but does not run yet.
-pub const PLANNED_COMMANDS: &[&str] = &["appendcols", "tail"];
+pub const PLANNED_COMMANDS: &[&str] = &["tail"];
 
 /// Words that end an expression and so cannot be bare field names.
 const RESERVED: &[&str] = &["and", "or", "not", "like", "in", "as", "by", "asc", "desc"];
@@ -271,6 +272,16 @@ impl<'a> Parser<'a> {
             "lookup" => CommandKind::Lookup(self.lookup()?),
             "cidrlookup" => CommandKind::CidrLookup(self.cidrlookup()?),
             "join" => CommandKind::Join(self.join()?),
+            "appendcols" => {
+                let options = self.options()?;
+                let query = self.parenthesised_query(
+                    "write e.g. `appendcols (SOURCE 'other' | stats count(*) as n)`",
+                )?;
+                CommandKind::AppendCols {
+                    options,
+                    query: Box::new(query),
+                }
+            }
             "addtotals" => {
                 let options = self.options()?;
                 let next = self.peek(false)?;
@@ -1477,7 +1488,7 @@ mod tests {
         assert!(err.hint.unwrap().contains("by service"));
         let err = parse("fitler x = 1").unwrap_err();
         assert_eq!(err.hint.as_deref(), Some("did you mean `filter`?"));
-        let err = parse("appendcols (fields x)").unwrap_err();
+        let err = parse("tail 5").unwrap_err();
         assert!(err.message.contains("not supported yet"));
         let err = parse("parse @message 'a * b * c' as x").unwrap_err();
         assert!(err.message.contains("2 `*` but 1 name"));

@@ -158,11 +158,21 @@ impl Lowering {
         self.ordered = true;
     }
 
+    /// Clustering depends on the order messages arrive in: read them in input order.
+    fn input_order(&mut self) {
+        if self.scope.open && !self.ordered {
+            let row = self.source_field(super::ROW_ORDER_COLUMN).expr;
+            self.steps.push(Step::Sort(vec![row.sort(true, false)]));
+            self.ordered = true;
+        }
+    }
+
     pub(super) fn pattern(
         &mut self,
         e: &lq_syntax::ast::Expr,
         anomaly: bool,
     ) -> Result<(), Diagnostic> {
+        self.input_order();
         let t = self.expr(e, &mut AggContext::None)?;
         let text_col = self.fresh("pattern_text");
         let time = self.timestamp(e.span)?;
@@ -187,6 +197,7 @@ impl Lowering {
     }
 
     pub(super) fn diff(&mut self, kind: &CommandKind, span: Span) -> Result<(), Diagnostic> {
+        self.input_order();
         let message = self.name_ref("@message", span)?;
         let time = self.timestamp(span)?;
         let text_col = self.fresh("diff_text");
@@ -467,6 +478,72 @@ impl Lowering {
             anti: negated,
         });
         Ok(Typed::new(lit(true), Kind::Bool))
+    }
+
+    pub(super) fn appendcols(
+        &mut self,
+        options: &[CommandOption],
+        query: &Query,
+        span: Span,
+    ) -> Result<Vec<String>, Diagnostic> {
+        let mut override_existing = false;
+        let mut max = 10_000u64;
+        for o in options {
+            match (o.key.name.to_lowercase().as_str(), &o.value) {
+                ("override", OptionValue::Bool(b)) => override_existing = *b,
+                ("max", OptionValue::Number(Number::Int(n))) if (1..=100_000).contains(n) => {
+                    max = *n as u64
+                }
+                _ => {
+                    return Err(Diagnostic::new(
+                        format!("unexpected `appendcols` option `{}`", o.key.name),
+                        o.key.span.to(o.value_span),
+                    )
+                    .with_hint("options are override=true|false and max=N (1 to 100000)"));
+                }
+            }
+        }
+        if query.commands.iter().any(|c| {
+            matches!(
+                c.kind,
+                CommandKind::AppendCols { .. } | CommandKind::Join(_)
+            )
+        }) {
+            return Err(Diagnostic::new(
+                "the sub-query of `appendcols` cannot contain `appendcols` or `join`",
+                span,
+            ));
+        }
+        self.ensure_default_order()?;
+        let mut options = self.options.clone();
+        options.default_limit = Some(max);
+        let mut side = Lowering::new(options);
+        side.walk(query, true)?;
+        let mut added = Vec::new();
+        for name in side.output.clone() {
+            let kind = side
+                .scope
+                .defined
+                .get(&name)
+                .copied()
+                .unwrap_or(if name == "@timestamp" {
+                    Kind::Time
+                } else {
+                    Kind::Text
+                });
+            let kind = if kind == Kind::Json { Kind::Text } else { kind };
+            if override_existing || !self.scope.defined.contains_key(&name) {
+                self.scope.defined.insert(name.clone(), kind);
+            }
+            added.push(name);
+        }
+        self.sides.push(side);
+        let side = self.sides.len() - 1;
+        self.steps.push(Step::OpWithSide(
+            Arc::new(ops::AppendCols { override_existing }),
+            side,
+        ));
+        Ok(added)
     }
 
     pub(super) fn addtotals(

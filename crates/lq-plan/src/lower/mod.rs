@@ -214,6 +214,8 @@ enum Step {
     Project(Vec<(String, Expr)>),
     /// A whole-table command.
     Op(Arc<dyn TableOp>),
+    /// A whole-table command that also reads a sub-query's result.
+    OpWithSide(Arc<dyn TableOp>, usize),
     /// One row per element of a list column (rows with a missing or empty list disappear unless
     /// `keep_empty`).
     Unnest {
@@ -283,7 +285,14 @@ impl Step {
             Step::Op(op) => {
                 let plan = builder.build()?;
                 Ok(LogicalPlanBuilder::from(
-                    crate::table_op::TableOpNode::try_new(op, plan)?.into_plan(),
+                    crate::table_op::TableOpNode::try_new(op, vec![plan])?.into_plan(),
+                ))
+            }
+            Step::OpWithSide(op, side) => {
+                let plan = builder.build()?;
+                let right = take_side(sides, side)?;
+                Ok(LogicalPlanBuilder::from(
+                    crate::table_op::TableOpNode::try_new(op, vec![plan, right])?.into_plan(),
                 ))
             }
             Step::Unnest {
@@ -708,11 +717,8 @@ impl Lowering {
                 CommandKind::Lookup(l) => added = self.lookup(l)?,
                 CommandKind::CidrLookup(l) => added = self.cidr_lookup(l)?,
                 CommandKind::Join(j) => self.join(j, command.span)?,
-                CommandKind::AppendCols { .. } => {
-                    return Err(Diagnostic::new(
-                        "the `appendcols` command is not supported yet",
-                        command.span,
-                    ));
+                CommandKind::AppendCols { options, query } => {
+                    added = self.appendcols(options, query, command.span)?;
                 }
                 CommandKind::AddTotals { options, fields } => {
                     let current = self.current_columns(
