@@ -1,7 +1,7 @@
 //! Log message clustering for lq's `pattern` command.
 //!
-//! Messages are split into whitespace-separated tokens; tokens that carry digits (numbers, ids,
-//! addresses, times, hex) are variables from the start. A fixed-depth prefix tree (the Drain
+//! Messages are split into tokens at whitespace, after `=` and `,` and after opening brackets;
+//! numbers, addresses, times and ids are variables from the start. A fixed-depth prefix tree (the Drain
 //! algorithm: token count, then the first tokens) picks candidate clusters, and a message joins the
 //! most similar one when enough of its tokens agree; positions where members differ become `<*>`.
 //! The result depends only on the messages and their order.
@@ -13,7 +13,7 @@
 //!     miner.add(m);
 //! }
 //! let patterns: Vec<String> = miner.clusters().iter().map(|c| c.pattern()).collect();
-//! assert_eq!(patterns, ["user <*> logged in", "disk full on /dev/sda<*>"]);
+//! assert_eq!(patterns, ["user <*> logged in", "disk full on <*>"]);
 //! ```
 
 #![warn(missing_docs)]
@@ -38,7 +38,7 @@ impl Default for Config {
     fn default() -> Self {
         Config {
             depth: 4,
-            similarity: 0.5,
+            similarity: 0.7,
             max_children: 100,
         }
     }
@@ -49,6 +49,8 @@ impl Default for Config {
 pub struct Cluster {
     /// The tokens; variables are [`WILDCARD`].
     pub template: Vec<String>,
+    /// For each token, whether it was written right after the previous one (no space between).
+    pub glued: Vec<bool>,
     /// Messages added to it.
     pub count: u64,
     /// The first message it received.
@@ -58,7 +60,14 @@ pub struct Cluster {
 impl Cluster {
     /// The pattern as text, tokens separated by single spaces.
     pub fn pattern(&self) -> String {
-        self.template.join(" ")
+        let mut out = String::new();
+        for (i, t) in self.template.iter().enumerate() {
+            if i > 0 && !self.glued.get(i).copied().unwrap_or(false) {
+                out.push(' ');
+            }
+            out.push_str(t);
+        }
+        out
     }
 
     /// A severity derived from the words of the pattern: `Error`, `Warning`, `Info`, `Debug`, or
@@ -111,12 +120,50 @@ pub struct Miner {
     clusters: Vec<Cluster>,
 }
 
-/// Splits a message into tokens and masks what is variable on its own: a token that is a number,
-/// an address, a time or an id (mostly digits, or hex with digits) becomes [`WILDCARD`]; digit runs
-/// inside other tokens become `<*>` (`t761` → `t<*>`, `host:5070` → `host:<*>`).
+/// Splits a message into tokens (see `pieces`) and masks what is variable on its own: a token that
+/// is a number, an address, a time or an id (digits with separators, hex with digits, day and month
+/// names) becomes [`WILDCARD`]; digit runs inside other tokens become `<*>` (`t761` → `t<*>`).
 pub fn tokenize(message: &str) -> Vec<String> {
-    message.split_whitespace().map(mask).collect()
+    pieces(message).into_iter().map(|(p, _)| mask(p)).collect()
 }
+
+/// Splits a message at whitespace, after `=` and `,`, and around brackets, so `key=value,key2=v2`
+/// and `f(a, b)` become separate tokens. Each piece says whether it follows the previous one
+/// directly.
+fn pieces(message: &str) -> Vec<(&str, bool)> {
+    let mut out = Vec::new();
+    for word in message.split_whitespace() {
+        let mut start = 0;
+        let mut glued = false;
+        for (i, c) in word.char_indices() {
+            let end = i + c.len_utf8();
+            let (cut_before, cut_after) = match c {
+                '=' | ',' => (false, true),
+                '(' | '{' | '[' => (false, true),
+                _ => (false, false),
+            };
+            if cut_before && i > start {
+                out.push((&word[start..i], glued));
+                glued = true;
+                start = i;
+            }
+            if cut_after && end > start {
+                out.push((&word[start..end], glued));
+                glued = true;
+                start = end;
+            }
+        }
+        if start < word.len() {
+            out.push((&word[start..], glued));
+        }
+    }
+    out
+}
+
+const TIME_WORDS: &[&str] = &[
+    "Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun", "Jan", "Feb", "Mar", "Apr", "May", "Jun",
+    "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+];
 
 fn mask(token: &str) -> String {
     let core = token.trim_matches(|c: char| !c.is_ascii_alphanumeric());
@@ -130,9 +177,19 @@ fn mask(token: &str) -> String {
         let numeric = core
             .bytes()
             .all(|b| b.is_ascii_digit() || b".:-_/,+".contains(&b));
-        if numeric || (hex && (core.len() >= 6 || core.starts_with("0x"))) {
+        // Addresses, host names and ids that mix digits with separators vary as a whole.
+        let separated = core.bytes().any(|b| b".-:/".contains(&b));
+        if numeric || separated || (hex && (core.len() >= 6 || core.starts_with("0x"))) {
             return WILDCARD.to_string();
         }
+    }
+    // Names of days and months belong to timestamps.
+    if TIME_WORDS.contains(&core) {
+        return WILDCARD.to_string();
+    }
+    // Names of days and months belong to timestamps.
+    if TIME_WORDS.contains(&core) {
+        return WILDCARD.to_string();
     }
     // Host names and dotted identifiers (`proxy.example.com:5070`, `a.b.c`) vary like values.
     let dots = core.matches('.').count();
@@ -172,7 +229,8 @@ impl Miner {
 
     /// Adds a message; returns the index of its cluster in [`Miner::clusters`].
     pub fn add(&mut self, message: &str) -> usize {
-        let tokens = tokenize(message);
+        let pieces = pieces(message);
+        let tokens: Vec<String> = pieces.iter().map(|(p, _)| mask(p)).collect();
         match self.search(&tokens) {
             Some(id) => {
                 let c = &mut self.clusters[id];
@@ -188,6 +246,7 @@ impl Miner {
                 let id = self.clusters.len();
                 self.clusters.push(Cluster {
                     template: tokens.clone(),
+                    glued: pieces.iter().map(|(_, g)| *g).collect(),
                     count: 1,
                     sample: message.to_string(),
                 });
@@ -252,7 +311,7 @@ impl Miner {
     }
 }
 
-/// Share of equal positions (a template wildcard counts as no match) and number of wildcards.
+/// Share of equal positions and number of template wildcards.
 fn similarity(template: &[String], tokens: &[String]) -> (f64, usize) {
     if template.is_empty() {
         return (1.0, 0);
@@ -260,10 +319,13 @@ fn similarity(template: &[String], tokens: &[String]) -> (f64, usize) {
     let mut same = 0;
     let mut params = 0;
     for (a, b) in template.iter().zip(tokens) {
+        // Equal tokens agree, variables in both places included; a template variable facing a
+        // word is a parameter.
+        if a == b {
+            same += 1;
+        }
         if a == WILDCARD {
             params += 1;
-        } else if a == b {
-            same += 1;
         }
     }
     (same as f64 / template.len() as f64, params)
@@ -304,8 +366,11 @@ mod tests {
     #[test]
     fn masking() {
         assert_eq!(
-            tokenize("t761 host:5070 0x1f 9f4ef63 SOCKS5 12:00:01 a.example.com:80"),
-            ["t<*>", "host:<*>", "<*>", "<*>", "SOCKS<*>", "<*>", "<*>"]
+            tokenize("t761 host:5070 0x1f 9f4ef63 SOCKS5 12:00:01 Jun a=b,c=17 f(x)"),
+            [
+                "t<*>", "<*>", "<*>", "<*>", "SOCKS<*>", "<*>", "<*>", "a=", "b,", "c=", "<*>",
+                "f(", "x)"
+            ]
         );
     }
 
