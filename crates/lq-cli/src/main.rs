@@ -226,7 +226,7 @@ fn summary(result: &QueryResult) {
     );
     if s.malformed_lines > 0 {
         eprintln!(
-            "warning: {} malformed line(s) read as plain text:",
+            "warning: {} malformed line(s), each still answered as a record with its @message:",
             s.malformed_lines
         );
         for m in &s.malformed_examples {

@@ -88,6 +88,8 @@ pub mod lq_number {
     /// assert_eq!(format_number(21.729), "21.729");
     /// assert_eq!(format_number(1.0 / 3.0), "0.333333333333");
     /// assert_eq!(format_number(1710460804051.0), "1710460804051");
+    /// assert_eq!(format_number(1.2345678901234e29), "1.23456789012e+29");
+    /// assert_eq!(format_number(4.9e-324), "4.94065645841e-324");
     /// ```
     pub fn format_number(v: f64) -> String {
         if v.is_finite() && v == v.trunc() && v.abs() < 1e15 {
@@ -96,6 +98,14 @@ pub mod lq_number {
         let rounded: f64 = format!("{v:.11e}").parse().unwrap_or(v);
         if rounded == rounded.trunc() && rounded.abs() < 1e15 {
             return format!("{}", rounded as i64);
+        }
+        // Very large or very small: scientific notation rather than a wall of zeros.
+        if rounded.is_finite() && (rounded.abs() >= 1e21 || rounded.abs() < 1e-7) {
+            let text = format!("{v:.11e}");
+            let (mantissa, exponent) = text.split_once('e').unwrap_or((&text, "0"));
+            let mantissa = mantissa.trim_end_matches('0').trim_end_matches('.');
+            let sign = if exponent.starts_with('-') { "-" } else { "+" };
+            return format!("{mantissa}e{sign}{}", exponent.trim_start_matches('-'));
         }
         format!("{rounded}")
     }

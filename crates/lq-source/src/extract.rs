@@ -194,15 +194,22 @@ impl<'de> DeserializeSeed<'de> for ValueSeed<'_> {
                 path: self.path,
             }),
             (Some(slot), false) => {
-                self.out[slot] = d.deserialize_any(TextVisitor)?;
+                // The value as written: numbers keep every digit (30-digit ids, 1e400).
+                let raw: &serde_json::value::RawValue = de::Deserialize::deserialize(d)?;
+                self.out[slot] = raw_text(raw.get());
                 Ok(())
             }
             (Some(slot), true) => {
                 // Both the value itself and something below it are wanted: keep the subtree.
-                let value: serde_json::Value = de::Deserialize::deserialize(d)?;
-                let base = self.path.clone();
-                capture_value(&value, &base, self.targets, self.out);
-                self.out[slot] = value_text(&value);
+                let raw: &serde_json::value::RawValue = de::Deserialize::deserialize(d)?;
+                match serde_json::from_str::<serde_json::Value>(raw.get()) {
+                    Ok(value) => {
+                        let base = self.path.clone();
+                        capture_value(&value, &base, self.targets, self.out);
+                        self.out[slot] = value_text(&value);
+                    }
+                    Err(_) => self.out[slot] = raw_text(raw.get()),
+                }
                 Ok(())
             }
         }
@@ -241,44 +248,25 @@ fn value_text(value: &serde_json::Value) -> Captured {
 }
 
 /// Any JSON value as its text form.
-struct TextVisitor;
-
-impl<'de> Visitor<'de> for TextVisitor {
-    type Value = Captured;
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("a JSON value")
-    }
-    fn visit_bool<E: de::Error>(self, v: bool) -> Result<Captured, E> {
-        Ok(Some(if v { "true" } else { "false" }.to_string()))
-    }
-    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Captured, E> {
-        Ok(Some(v.to_string()))
-    }
-    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Captured, E> {
-        Ok(Some(v.to_string()))
-    }
-    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Captured, E> {
-        Ok(Some(format_float(v)))
-    }
-    fn visit_str<E: de::Error>(self, v: &str) -> Result<Captured, E> {
-        Ok(Some(v.to_string()))
-    }
-    fn visit_string<E: de::Error>(self, v: String) -> Result<Captured, E> {
-        Ok(Some(v))
-    }
-    fn visit_unit<E: de::Error>(self) -> Result<Captured, E> {
-        Ok(None)
-    }
-    fn visit_none<E: de::Error>(self) -> Result<Captured, E> {
-        Ok(None)
-    }
-    fn visit_map<M: MapAccess<'de>>(self, map: M) -> Result<Captured, M::Error> {
-        let value = serde_json::Value::deserialize(de::value::MapAccessDeserializer::new(map))?;
-        Ok(Some(value.to_string()))
-    }
-    fn visit_seq<S: SeqAccess<'de>>(self, seq: S) -> Result<Captured, S::Error> {
-        let value = serde_json::Value::deserialize(de::value::SeqAccessDeserializer::new(seq))?;
-        Ok(Some(value.to_string()))
+/// The text of a raw JSON value: strings unescaped, `null` missing, maps and lists as compact JSON,
+/// numbers and booleans exactly as written.
+fn raw_text(raw: &str) -> Captured {
+    match raw.as_bytes().first() {
+        Some(b'"') => {
+            let inner = &raw[1..raw.len().saturating_sub(1).max(1)];
+            if inner.contains('\\') {
+                serde_json::from_str::<String>(raw).ok()
+            } else {
+                Some(inner.to_string())
+            }
+        }
+        Some(b'n') => None,
+        Some(b'{') | Some(b'[') => Some(
+            serde_json::from_str::<serde_json::Value>(raw)
+                .map(|v| v.to_string())
+                .unwrap_or_else(|_| raw.to_string()),
+        ),
+        _ => Some(raw.to_string()),
     }
 }
 

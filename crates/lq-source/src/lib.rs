@@ -341,6 +341,8 @@ struct Layout {
     /// Slots holding timestamp candidates, in priority order.
     timestamp_slots: Vec<usize>,
     needs_json: bool,
+    /// `@message` is a column (so its text must be valid UTF-8 or is reported).
+    reads_message: bool,
 }
 
 impl Layout {
@@ -387,6 +389,7 @@ impl Layout {
             }
         }
         Layout {
+            reads_message: sources.iter().any(|c| matches!(c, ColumnSource::Message)),
             columns: sources,
             needs_json: !paths.is_empty(),
             targets: Targets::new(&paths),
@@ -466,20 +469,31 @@ impl RangeJob {
             records += 1;
             let trimmed = line.trim_ascii_start();
             let mut json_ok = false;
+            let mut problem: Option<String> = None;
             if self.layout.needs_json && trimmed.first() == Some(&b'{') {
                 match extract::extract(trimmed, &self.layout.targets, &mut captured) {
                     Ok(()) => json_ok = true,
-                    Err(e) => {
-                        let base = *first_line_number.get_or_insert_with(|| {
-                            memchr::memchr_iter(b'\n', &data[..range_start]).count() as u64 + 1
-                        });
-                        self.stats.note_malformed(MalformedLine {
-                            source: self.input.display.clone(),
-                            line: base + lines_before - 1,
-                            error: e.0,
-                        });
-                    }
+                    Err(e) => problem = Some(e.0),
                 }
+            } else if self.layout.needs_json
+                && trimmed.first() == Some(&b'[')
+                && serde_json::from_slice::<serde::de::IgnoredAny>(trimmed).is_ok()
+            {
+                problem = Some("a JSON array, not an object".to_string());
+            }
+            if problem.is_none() && self.layout.reads_message && std::str::from_utf8(line).is_err()
+            {
+                problem = Some("invalid UTF-8 (shown as U+FFFD)".to_string());
+            }
+            if let Some(error) = problem {
+                let base = *first_line_number.get_or_insert_with(|| {
+                    memchr::memchr_iter(b'\n', &data[..range_start]).count() as u64 + 1
+                });
+                self.stats.note_malformed(MalformedLine {
+                    source: self.input.display.clone(),
+                    line: base + lines_before - 1,
+                    error,
+                });
             }
             if !json_ok {
                 captured.clear();
