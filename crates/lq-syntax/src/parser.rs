@@ -55,6 +55,10 @@ const RESERVED: &[&str] = &["and", "or", "not", "like", "in", "as", "by", "asc",
 /// instead of exhausting the stack.
 const MAX_DEPTH: usize = 128;
 
+/// Most commands in one query (Logs Insights caps a query at 10,000 characters; a pipeline this long
+/// is a mistake, and every command is a plan node).
+const MAX_COMMANDS: usize = 500;
+
 /// Parses a whole query.
 ///
 /// ```
@@ -140,6 +144,8 @@ impl<'a> Parser<'a> {
     }
 
     /// Commands up to the end of the text, or up to a `)` when `nested`.
+    // Deep nesting grows the stack on demand instead of overflowing it.
+    #[recursive::recursive]
     fn query_until(&mut self, nested: bool) -> Result<Query, Diagnostic> {
         let first = self.peek(false)?;
         if first.tok == Tok::Eof || (nested && first.tok == Tok::Punct(")")) {
@@ -156,6 +162,13 @@ impl<'a> Parser<'a> {
         let mut commands: Vec<Command> = Vec::new();
         loop {
             let command = self.command()?;
+            if commands.len() == MAX_COMMANDS {
+                return Err(Diagnostic::new(
+                    format!("a query may have at most {MAX_COMMANDS} commands"),
+                    command.span,
+                )
+                .with_hint("split the work into several queries"));
+            }
             if matches!(command.kind, CommandKind::Source(_)) && !commands.is_empty() {
                 return Err(
                     Diagnostic::new("`SOURCE` must be the first command", command.span)
@@ -1043,6 +1056,8 @@ impl<'a> Parser<'a> {
     }
 
     /// Parses an expression (the lowest precedence level, `or`).
+    // Deep nesting grows the stack on demand instead of overflowing it.
+    #[recursive::recursive]
     fn expr(&mut self) -> Result<Expr, Diagnostic> {
         let mut left = self.and_expr()?;
         while self.eat_word("or")?.is_some() {
@@ -1061,6 +1076,8 @@ impl<'a> Parser<'a> {
         Ok(left)
     }
 
+    // Deep nesting grows the stack on demand instead of overflowing it.
+    #[recursive::recursive]
     fn not_expr(&mut self) -> Result<Expr, Diagnostic> {
         if let Some(t) = self.eat_word("not")? {
             self.enter(t.span)?;
@@ -1201,6 +1218,8 @@ impl<'a> Parser<'a> {
         }
     }
 
+    // Deep nesting grows the stack on demand instead of overflowing it.
+    #[recursive::recursive]
     fn power(&mut self) -> Result<Expr, Diagnostic> {
         let base = self.unary()?;
         if self.eat_punct("^")?.is_some() {
@@ -1212,6 +1231,8 @@ impl<'a> Parser<'a> {
         Ok(base)
     }
 
+    // Deep nesting grows the stack on demand instead of overflowing it.
+    #[recursive::recursive]
     fn unary(&mut self) -> Result<Expr, Diagnostic> {
         let t = self.peek(true)?;
         let op = match t.tok {

@@ -1263,6 +1263,7 @@ impl Lowering {
     }
 }
 
+#[recursive::recursive]
 fn contains_aggregate(e: &Expr_) -> bool {
     match &e.kind {
         ExprKind::Call { name, args, .. } => {
@@ -1279,6 +1280,7 @@ fn contains_aggregate(e: &Expr_) -> bool {
 type Expr_ = lq_syntax::ast::Expr;
 
 /// Reports the first call of an unknown function, with the nearest known name.
+#[recursive::recursive]
 fn check_functions(e: &Expr_) -> Result<(), Diagnostic> {
     match &e.kind {
         ExprKind::Call {
@@ -1309,6 +1311,7 @@ fn unknown_function(name: &str, span: Span) -> Diagnostic {
 }
 
 impl Lowering {
+    #[recursive::recursive]
     fn expr(&mut self, e: &Expr_, ctx: &mut AggContext<'_>) -> Result<Typed, Diagnostic> {
         match &e.kind {
             ExprKind::Field(name) => self.field_in(name, e.span, ctx),
