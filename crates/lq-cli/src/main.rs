@@ -58,9 +58,40 @@ struct Args {
     /// table names are read from NAME.csv.
     #[arg(long = "lookup", value_name = "NAME=FILE")]
     lookups: Vec<String>,
+    /// Memory for aggregation, sorting and joins (e.g. 512M, 4G, or `none`); beyond it they spill
+    /// to temporary files. Default: half of the machine's memory.
+    #[arg(long, value_name = "SIZE")]
+    memory_limit: Option<String>,
+    /// Directory for spill files (default: the system's temporary directory).
+    #[arg(long, value_name = "DIR")]
+    spill_dir: Option<PathBuf>,
     /// Do not print the summary line on stderr.
     #[arg(short, long)]
     quiet: bool,
+}
+
+/// Parses a size such as `512M`, `2G`, `1.5GiB`, `65536` (bytes), or `none`.
+fn parse_size(text: &str) -> Result<Option<usize>, String> {
+    let t = text.trim();
+    if t.eq_ignore_ascii_case("none") {
+        return Ok(None);
+    }
+    let split = t
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(t.len());
+    let (number, unit) = t.split_at(split);
+    let number: f64 = number
+        .parse()
+        .map_err(|_| format!("--memory-limit expects a size such as 512M or 4G, got `{text}`"))?;
+    let scale: f64 = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1.0,
+        "k" | "kb" | "kib" => 1024.0,
+        "m" | "mb" | "mib" => 1024.0 * 1024.0,
+        "g" | "gb" | "gib" => 1024.0 * 1024.0 * 1024.0,
+        "t" | "tb" | "tib" => 1024.0 * 1024.0 * 1024.0 * 1024.0,
+        _ => return Err(format!("unknown size unit in `{text}` (use K, M, G or T)")),
+    };
+    Ok(Some((number * scale) as usize))
 }
 
 fn main() -> ExitCode {
@@ -133,6 +164,10 @@ fn run(mut args: Args) -> Result<(), Failure> {
     if let Some(p) = args.partitions {
         options.target_partitions = p.max(1);
     }
+    if let Some(m) = &args.memory_limit {
+        options.memory_limit = parse_size(m).map_err(Failure::Usage)?;
+    }
+    options.spill_dir = args.spill_dir.clone();
     for l in &args.lookups {
         let (name, file) = l
             .split_once('=')

@@ -147,6 +147,25 @@ pub struct EngineOptions {
     pub default_limit: Option<u64>,
     /// Lookup tables by name (`--lookup NAME=FILE`); other names are read from `NAME.csv`.
     pub lookup_tables: Vec<(String, PathBuf)>,
+    /// Memory for aggregation, sorting and joins, in bytes; beyond it they spill to temporary
+    /// files, and a query that still does not fit fails with an error naming the limit. `None`:
+    /// no limit. Default: half of the machine's memory.
+    pub memory_limit: Option<usize>,
+    /// Where spill files go (default: the system's temporary directory).
+    pub spill_dir: Option<PathBuf>,
+}
+
+/// Half of the machine's memory (from `/proc/meminfo`), or 4 GiB when that cannot be read.
+pub fn default_memory_limit() -> usize {
+    let total_kib = std::fs::read_to_string("/proc/meminfo").ok().and_then(|m| {
+        m.lines()
+            .find_map(|l| l.strip_prefix("MemTotal:"))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<usize>().ok())
+    });
+    match total_kib {
+        Some(kib) => kib.saturating_mul(1024) / 2,
+        None => 4 << 30,
+    }
 }
 
 impl Default for EngineOptions {
@@ -160,6 +179,8 @@ impl Default for EngineOptions {
             end_ms: None,
             default_limit: Some(10_000),
             lookup_tables: Vec::new(),
+            memory_limit: Some(default_memory_limit()),
+            spill_dir: None,
         }
     }
 }
@@ -227,12 +248,17 @@ pub struct QueryStream {
     physical: Arc<dyn ExecutionPlan>,
     stats: Arc<ScanStats>,
     started: Instant,
+    memory_limit: Option<usize>,
 }
 
 impl QueryStream {
     /// The next batch, or `None` at the end.
     pub async fn next(&mut self) -> Option<Result<RecordBatch, Error>> {
-        self.stream.next().await.map(|r| r.map_err(Error::from))
+        let limit = self.memory_limit;
+        self.stream
+            .next()
+            .await
+            .map(|r| r.map_err(|e| runtime_error(e, limit)))
     }
 
     /// Counters so far (complete once the stream has ended).
@@ -364,8 +390,22 @@ impl Engine {
         let config = SessionConfig::new()
             .with_target_partitions(self.options.target_partitions.max(1))
             .with_batch_size(8192);
+        let mut runtime = datafusion::execution::runtime_env::RuntimeEnvBuilder::new();
+        if let Some(limit) = self.options.memory_limit {
+            // Fair shares let every spilling operator (aggregate, sort, join) get its part.
+            runtime = runtime.with_memory_pool(Arc::new(
+                datafusion::execution::memory_pool::TrackConsumersPool::new(
+                    datafusion::execution::memory_pool::FairSpillPool::new(limit),
+                    std::num::NonZeroUsize::MIN.saturating_add(4),
+                ),
+            ));
+        }
+        if let Some(dir) = &self.options.spill_dir {
+            runtime = runtime.with_temp_file_path(dir.clone());
+        }
         let state = datafusion::execution::SessionStateBuilder::new()
             .with_config(config)
+            .with_runtime_env(runtime.build_arc()?)
             .with_default_features()
             .with_query_planner(Arc::new(lq_plan::table_op::LqQueryPlanner))
             .build();
@@ -449,7 +489,20 @@ impl Engine {
             physical,
             stats: prepared.stats,
             started,
+            memory_limit: self.options.memory_limit,
         })
+    }
+}
+
+/// A DataFusion error as lq reports it: running out of memory names the limit and what to do.
+fn runtime_error(e: datafusion::error::DataFusionError, limit: Option<usize>) -> Error {
+    let text = e.to_string();
+    match limit {
+        Some(limit) if text.contains("Resources exhausted") => Error::Runtime(format!(
+            "the query needs more memory than the limit of {} MiB even after spilling to disk; raise --memory-limit or narrow the query ({text})",
+            limit >> 20
+        )),
+        _ => Error::Runtime(text),
     }
 }
 
