@@ -1420,12 +1420,14 @@ impl Lowering {
                 }
                 let mut parts = Vec::new();
                 if !texts.is_empty() {
-                    parts.push(
-                        to_text(t.clone()).in_list(texts.into_iter().map(lit).collect(), false),
-                    );
+                    let mut args = vec![to_text(t.clone())];
+                    args.extend(texts.into_iter().map(lit));
+                    parts.push(udf::LQ_IN.call(args));
                 }
                 if !numbers.is_empty() {
-                    parts.push(to_number(t).in_list(numbers.into_iter().map(lit).collect(), false));
+                    let mut args = vec![to_number(t)];
+                    args.extend(numbers.into_iter().map(lit));
+                    parts.push(udf::LQ_IN.call(args));
                 }
                 let any = parts.into_iter().reduce(Expr::or).unwrap_or(lit(false));
                 Ok(Typed::new(if *negated { !any } else { any }, Kind::Bool))
