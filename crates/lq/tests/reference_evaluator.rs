@@ -139,7 +139,7 @@ fn random_pred(rng: &mut Rng, depth: u32) -> Pred {
         return match rng.below(5) {
             0 | 1 => Pred::Cmp(
                 f,
-                *rng.pick(&["=", "!=", "<", "<=", ">", ">="]),
+                rng.pick(&["=", "!=", "<", "<=", ">", ">="]),
                 random_lit(rng),
             ),
             2 => Pred::Like(f, rng.pick(&["a", "b", "1", "Z"]).to_string()),
