@@ -123,6 +123,7 @@ enum Pred {
 }
 
 const FIELDS: &[&str] = &["a", "b", "c.d", "s"];
+const OPS: [&str; 6] = ["=", "!=", "<", "<=", ">", ">="];
 
 fn random_lit(rng: &mut Rng) -> Lit {
     match rng.below(3) {
@@ -139,7 +140,7 @@ fn random_pred(rng: &mut Rng, depth: u32) -> Pred {
         return match rng.below(5) {
             0 | 1 => Pred::Cmp(
                 f,
-                rng.pick(&["=", "!=", "<", "<=", ">", ">="]),
+                OPS[rng.below(OPS.len() as u64) as usize],
                 random_lit(rng),
             ),
             2 => Pred::Like(f, rng.pick(&["a", "b", "1", "Z"]).to_string()),
