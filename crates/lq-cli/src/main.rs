@@ -204,6 +204,16 @@ fn run(mut args: Args) -> Result<(), Failure> {
     if !args.quiet {
         summary(&result);
     }
+    // Inputs that could not be read: the answer covers the others, and the exit status says so.
+    if !result.stats.input_problems.is_empty() {
+        for p in &result.stats.input_problems {
+            eprintln!("error: {p}");
+        }
+        return Err(Failure::Lq(Error::Io(format!(
+            "{} input(s) could not be read completely; the answer covers the rest",
+            result.stats.input_problems.len()
+        ))));
+    }
     Ok(())
 }
 

@@ -263,3 +263,25 @@ fn source_names_its_logs_without_file_arguments() {
     assert!(o.status.success(), "{}", stderr(&o));
     assert_eq!(stdout(&o), "n\n5\n");
 }
+
+#[test]
+fn unreadable_inputs_give_the_rest_and_a_non_zero_exit() {
+    let app = testdata("logs/app.ndjson");
+    let o = lq(
+        &[
+            "stats count(*) as n",
+            &app,
+            "/nonexistent/lq.log",
+            "--format",
+            "csv",
+        ],
+        None,
+    );
+    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(stdout(&o), "n\n8\n");
+    assert!(
+        stderr(&o).contains("cannot read /nonexistent/lq.log"),
+        "{}",
+        stderr(&o)
+    );
+}

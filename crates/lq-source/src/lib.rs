@@ -16,6 +16,7 @@
 #![warn(missing_docs)]
 
 pub mod extract;
+mod sigbus;
 pub mod timestamp;
 
 use std::path::{Path, PathBuf};
@@ -117,6 +118,7 @@ pub struct ScanStats {
     bytes: AtomicU64,
     malformed: AtomicU64,
     examples: Mutex<Vec<MalformedLine>>,
+    problems: Mutex<Vec<String>>,
 }
 
 /// How many malformed lines are kept as examples.
@@ -142,6 +144,19 @@ impl ScanStats {
         v.truncate(MALFORMED_EXAMPLES);
         v
     }
+    /// Inputs that could not be read completely (unreadable, or changed while being read); the
+    /// query answered the rest.
+    pub fn input_problems(&self) -> Vec<String> {
+        self.problems.lock().map(|g| g.clone()).unwrap_or_default()
+    }
+    /// Records an input that could not be read completely.
+    pub fn note_problem(&self, problem: String) {
+        if let Ok(mut p) = self.problems.lock()
+            && !p.contains(&problem)
+        {
+            p.push(problem);
+        }
+    }
     fn note_malformed(&self, line: MalformedLine) {
         self.malformed.fetch_add(1, Ordering::Relaxed);
         if let Ok(mut examples) = self.examples.lock() {
@@ -157,15 +172,24 @@ impl ScanStats {
 
 #[derive(Debug)]
 enum Bytes {
-    Mapped(memmap2::Mmap),
+    /// The guard comes first so that it unregisters before the mapping goes away.
+    Mapped(sigbus::Guard, memmap2::Mmap),
     Owned(Arc<Vec<u8>>),
 }
 
 impl Bytes {
     fn as_slice(&self) -> &[u8] {
         match self {
-            Bytes::Mapped(m) => m,
+            Bytes::Mapped(_, m) => m,
             Bytes::Owned(v) => v,
+        }
+    }
+
+    /// Whether the file shrank while mapped (the rest reads as zeros).
+    fn changed(&self) -> bool {
+        match self {
+            Bytes::Mapped(g, _) => g.changed(),
+            Bytes::Owned(_) => false,
         }
     }
 }
@@ -215,9 +239,10 @@ impl LogSource {
                     let bytes = if len == 0 {
                         Bytes::Owned(Arc::new(Vec::new()))
                     } else {
-                        // SAFETY: the map is read-only; a file truncated while mapped is the caller's
-                        // risk, as with every mmap-based reader.
-                        Bytes::Mapped(unsafe { memmap2::Mmap::map(&file) }.map_err(io)?)
+                        // SAFETY: the map is read-only; a file truncated while mapped reads as
+                        // zeros past its new end (see `sigbus`), and the scan stops there.
+                        let map = unsafe { memmap2::Mmap::map(&file) }.map_err(io)?;
+                        Bytes::Mapped(sigbus::register(map.as_ptr(), map.len()), map)
                     };
                     let (log, stream) = names_for(&path);
                     OpenInput {
@@ -453,6 +478,13 @@ impl RangeJob {
         let range_start = pos;
         while pos < self.end && pos < data.len() {
             let line_end = memchr::memchr(b'\n', &data[pos..]).map_or(data.len(), |i| pos + i);
+            if self.input.bytes.changed() {
+                self.stats.note_problem(format!(
+                    "{} changed while being read (it shrank); lines from byte {pos} on were not read",
+                    self.input.display
+                ));
+                break;
+            }
             let mut line = &data[pos..line_end];
             let offset = pos;
             pos = line_end + 1;

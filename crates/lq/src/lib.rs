@@ -198,6 +198,8 @@ pub struct QueryStats {
     pub malformed_lines: u64,
     /// The first few malformed lines.
     pub malformed_examples: Vec<MalformedLine>,
+    /// Inputs that could not be read, or changed while being read; the answer covers the rest.
+    pub input_problems: Vec<String>,
     /// Wall time of planning and execution.
     pub elapsed: Duration,
 }
@@ -352,12 +354,18 @@ impl Engine {
             min_partition_bytes: self.options.min_partition_bytes,
             ..Default::default()
         };
+        let stats = Arc::new(ScanStats::default());
         let located = if execute {
-            sources::expand(inputs.into_iter().map(|i| i.0).collect())?
+            // An input that cannot be read is reported and the query answers the others.
+            let (readable, problems) =
+                sources::readable(sources::expand(inputs.into_iter().map(|i| i.0).collect())?);
+            for p in problems {
+                stats.note_problem(p);
+            }
+            readable
         } else {
             Vec::new()
         };
-        let stats = Arc::new(ScanStats::default());
         let mut tables = Vec::new();
         let mut main_bytes = 0;
         let mut main_streams = 0;
@@ -525,6 +533,7 @@ fn collect_stats(
         bytes_scanned: scan.bytes(),
         malformed_lines: scan.malformed(),
         malformed_examples: scan.malformed_examples(),
+        input_problems: scan.input_problems(),
         elapsed: started.elapsed(),
     }
 }

@@ -57,6 +57,29 @@ pub(crate) fn expand(inputs: Vec<lq_source::Input>) -> Result<Vec<Located>, Erro
     Ok(out)
 }
 
+/// Splits inputs into those that can be opened and messages about those that cannot.
+pub(crate) fn readable(inputs: Vec<Located>) -> (Vec<Located>, Vec<String>) {
+    let mut ok = Vec::new();
+    let mut problems = Vec::new();
+    for l in inputs {
+        if let lq_source::Input::File(path) = &l.input {
+            match std::fs::File::open(path).and_then(|f| f.metadata()) {
+                Err(e) => {
+                    problems.push(format!("cannot read {}: {e}", path.display()));
+                    continue;
+                }
+                Ok(m) if m.is_dir() => {
+                    problems.push(format!("cannot list the directory {}", path.display()));
+                    continue;
+                }
+                Ok(_) => {}
+            }
+        }
+        ok.push(l);
+    }
+    (ok, problems)
+}
+
 fn parent_of(path: &Path) -> String {
     path.parent()
         .map(|p| p.display().to_string())
@@ -71,9 +94,14 @@ fn files_under(dir: &Path) -> Result<Vec<PathBuf>, Error> {
         .into_iter()
         .filter_entry(|e| e.depth() == 0 || !e.file_name().to_string_lossy().starts_with('.'))
     {
-        let entry = entry.map_err(|e| Error::Io(format!("cannot read {}: {e}", dir.display())))?;
-        if entry.file_type().is_file() {
-            files.push(entry.into_path());
+        match entry {
+            Ok(entry) if entry.file_type().is_file() => files.push(entry.into_path()),
+            Ok(_) => {}
+            // An unreadable directory below: its files are reported when opened as paths.
+            Err(e) => match e.path() {
+                Some(p) => files.push(p.to_path_buf()),
+                None => return Err(Error::Io(format!("cannot read {}: {e}", dir.display()))),
+            },
         }
     }
     Ok(files)

@@ -1,0 +1,77 @@
+//! Files that change underfoot: a file truncated while it is being scanned (a memory-mapped read
+//! past the new end would raise SIGBUS) and files that cannot be read are reported, and the query
+//! answers what could be read.
+
+use std::path::PathBuf;
+
+use lq::{Engine, EngineOptions, Input};
+
+struct TempFile(PathBuf);
+
+impl Drop for TempFile {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
+#[test]
+fn a_file_truncated_while_scanned_is_reported_not_fatal() {
+    let path = std::env::temp_dir().join(format!("lq-truncate-{}.ndjson", std::process::id()));
+    let line = b"{\"level\":\"INFO\",\"msg\":\"a line long enough to make the file big\"}\n";
+    let lines = 800_000;
+    let mut data = Vec::with_capacity(line.len() * lines);
+    for _ in 0..lines {
+        data.extend_from_slice(line);
+    }
+    std::fs::write(&path, &data).expect("write");
+    let _cleanup = TempFile(path.clone());
+    let engine = Engine::new(EngineOptions {
+        target_partitions: 2,
+        ..EngineOptions::default()
+    });
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let (rows, stats) = runtime.block_on(async {
+        let mut stream = engine
+            .stream("stats count(*) as n", vec![Input::path(&path)])
+            .await
+            .expect("starts");
+        // The scan is under way on other threads: cut the file to one line.
+        std::fs::OpenOptions::new()
+            .write(true)
+            .open(&path)
+            .and_then(|f| f.set_len(line.len() as u64))
+            .expect("truncate");
+        let mut rows = 0;
+        while let Some(batch) = stream.next().await {
+            rows += batch.expect("no error").num_rows();
+        }
+        (rows, stream.stats())
+    });
+    assert_eq!(rows, 1, "the count still arrives");
+    assert!(stats.records_scanned < lines as u64, "{stats:?}");
+    assert!(
+        stats
+            .input_problems
+            .iter()
+            .any(|p| p.contains("changed while being read")),
+        "{stats:?}"
+    );
+}
+
+#[test]
+fn unreadable_inputs_are_reported_and_the_rest_answered() {
+    let engine = Engine::default();
+    let good = Input::bytes("good.log", b"{\"a\":1}\n{\"a\":2}\n".to_vec());
+    let result = engine
+        .run(
+            "stats sum(a) as s",
+            vec![good, Input::path("/nonexistent/lq/no-such-file.log")],
+        )
+        .expect("runs");
+    assert_eq!(result.to_csv(), "s\n3\n");
+    assert_eq!(result.stats.input_problems.len(), 1);
+    assert!(result.stats.input_problems[0].contains("no-such-file.log"));
+}
