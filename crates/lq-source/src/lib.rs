@@ -170,6 +170,33 @@ impl ScanStats {
     }
 }
 
+const GZIP_MAGIC: &[u8] = b"\x1f\x8b";
+
+/// Decompresses gzip data (several members too). A damaged or truncated stream keeps what was
+/// decompressed before the damage, cut back to the last whole line, and says what happened.
+fn gunzip(compressed: &[u8]) -> (Vec<u8>, Option<String>) {
+    use std::io::Read;
+    let mut out = Vec::with_capacity(compressed.len() * 4);
+    let mut decoder = flate2::read::MultiGzDecoder::new(compressed);
+    let mut buf = vec![0u8; 1 << 16];
+    loop {
+        match decoder.read(&mut buf) {
+            Ok(0) => return (out, None),
+            Ok(n) => out.extend_from_slice(&buf[..n]),
+            Err(e) => {
+                let kept = out.iter().rposition(|b| *b == b'\n').map_or(0, |i| i + 1);
+                out.truncate(kept);
+                return (
+                    out,
+                    Some(format!(
+                        "the gzip stream is damaged or truncated ({e}); read the first {kept} bytes of its content"
+                    )),
+                );
+            }
+        }
+    }
+}
+
 #[derive(Debug)]
 enum Bytes {
     /// The guard comes first so that it unregisters before the mapping goes away.
@@ -208,6 +235,8 @@ struct OpenInput {
 pub struct LogSource {
     inputs: Vec<Arc<OpenInput>>,
     options: SourceOptions,
+    /// Inputs read only in part (e.g. a truncated gzip stream).
+    problems: Vec<String>,
 }
 
 fn names_for(path: &Path) -> (String, String) {
@@ -227,6 +256,7 @@ impl LogSource {
     /// Opens (memory-maps) every input.
     pub fn open(inputs: Vec<Input>, options: SourceOptions) -> Result<Self, SourceError> {
         let mut opened = Vec::with_capacity(inputs.len());
+        let mut problems = Vec::new();
         for (index, input) in inputs.into_iter().enumerate() {
             let open = match input {
                 Input::File(path) => {
@@ -242,7 +272,15 @@ impl LogSource {
                         // SAFETY: the map is read-only; a file truncated while mapped reads as
                         // zeros past its new end (see `sigbus`), and the scan stops there.
                         let map = unsafe { memmap2::Mmap::map(&file) }.map_err(io)?;
-                        Bytes::Mapped(sigbus::register(map.as_ptr(), map.len()), map)
+                        if map.starts_with(GZIP_MAGIC) {
+                            let (data, problem) = gunzip(&map);
+                            if let Some(p) = problem {
+                                problems.push(format!("{}: {p}", path.display()));
+                            }
+                            Bytes::Owned(Arc::new(data))
+                        } else {
+                            Bytes::Mapped(sigbus::register(map.as_ptr(), map.len()), map)
+                        }
                     };
                     let (log, stream) = names_for(&path);
                     OpenInput {
@@ -266,7 +304,13 @@ impl LogSource {
         Ok(LogSource {
             inputs: opened,
             options,
+            problems,
         })
+    }
+
+    /// Inputs that could be read only in part; the rest of each was read.
+    pub fn problems(&self) -> &[String] {
+        &self.problems
     }
 
     /// Total bytes of all inputs.

@@ -384,6 +384,9 @@ impl Engine {
             if i == 0 {
                 main_bytes = source.total_bytes();
             }
+            for p in source.problems() {
+                stats.note_problem(p.clone());
+            }
             tables.push(source.table(&request.columns, stats.clone())?);
         }
         if execute {

@@ -75,3 +75,52 @@ fn unreadable_inputs_are_reported_and_the_rest_answered() {
     assert_eq!(result.stats.input_problems.len(), 1);
     assert!(result.stats.input_problems[0].contains("no-such-file.log"));
 }
+
+#[test]
+fn a_truncated_gzip_stream_keeps_what_was_read() {
+    use std::io::Write;
+    let mut plain = Vec::new();
+    for i in 0..20_000 {
+        plain
+            .extend_from_slice(format!("{{\"n\":{i},\"pad\":\"{:0>40}\"}}\n", i * 7919).as_bytes());
+    }
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    encoder.write_all(&plain).expect("compress");
+    let gz = encoder.finish().expect("finish");
+    let dir = std::env::temp_dir();
+    let whole = dir.join(format!("lq-whole-{}.ndjson.gz", std::process::id()));
+    let cut = dir.join(format!("lq-cut-{}.ndjson.gz", std::process::id()));
+    std::fs::write(&whole, &gz).expect("write");
+    std::fs::write(&cut, &gz[..gz.len() / 2]).expect("write");
+    let _cleanup = (TempFile(whole.clone()), TempFile(cut.clone()));
+    let engine = Engine::default();
+    // Detected by content: the whole stream reads like the plain file.
+    let r = engine
+        .run(
+            "stats count(*) as n, max(n) as last",
+            vec![Input::path(&whole)],
+        )
+        .expect("runs");
+    assert_eq!(r.to_csv(), "n,last\n20000,19999\n");
+    assert!(r.stats.input_problems.is_empty());
+    // Cut in half: the lines before the cut are answered, and the damage is reported.
+    let r = engine
+        .run(
+            "stats count(*) as n, max(n) as last",
+            vec![Input::path(&cut)],
+        )
+        .expect("runs");
+    let n: u64 = r
+        .to_csv()
+        .lines()
+        .nth(1)
+        .and_then(|l| l.split(',').next()?.parse().ok())
+        .expect("n");
+    assert!(n > 1000 && n < 20_000, "{n}");
+    assert_eq!(
+        r.to_csv(),
+        format!("n,last\n{n},{}\n", n - 1),
+        "whole lines, in order"
+    );
+    assert!(r.stats.input_problems[0].contains("gzip stream is damaged or truncated"));
+}
