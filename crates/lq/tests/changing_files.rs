@@ -124,3 +124,39 @@ fn a_truncated_gzip_stream_keeps_what_was_read() {
     );
     assert!(r.stats.input_problems[0].contains("gzip stream is damaged or truncated"));
 }
+
+#[test]
+fn a_file_appended_to_while_scanned_answers_what_was_there_at_the_start() {
+    let path = std::env::temp_dir().join(format!("lq-append-{}.ndjson", std::process::id()));
+    let line = b"{\"level\":\"INFO\",\"msg\":\"a line long enough to make the file big\"}\n";
+    let lines = 400_000;
+    std::fs::write(&path, line.repeat(lines)).expect("write");
+    let _cleanup = TempFile(path.clone());
+    let engine = Engine::new(EngineOptions {
+        target_partitions: 2,
+        ..EngineOptions::default()
+    });
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let csv = runtime.block_on(async {
+        let mut stream = engine
+            .stream("stats count(*) as n", vec![Input::path(&path)])
+            .await
+            .expect("starts");
+        let mut f = std::fs::OpenOptions::new()
+            .append(true)
+            .open(&path)
+            .expect("open");
+        std::io::Write::write_all(&mut f, &line.repeat(1000)).expect("append");
+        let mut n = String::new();
+        while let Some(batch) = stream.next().await {
+            let batch = batch.expect("no error");
+            n = lq::format::column_texts(&batch)[0].value(0).to_string();
+        }
+        assert!(stream.stats().input_problems.is_empty());
+        n
+    });
+    assert_eq!(csv, lines.to_string());
+}
