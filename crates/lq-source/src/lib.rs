@@ -412,6 +412,12 @@ struct Layout {
     needs_json: bool,
     /// `@message` is a column (so its text must be valid UTF-8 or is reported).
     reads_message: bool,
+    /// `@timestamp` is a column (so plain-text lines are searched for a leading time).
+    reads_time: bool,
+    /// The year of syslog stamps, which have none: the current year.
+    syslog_year: i32,
+    /// When the scan was set up (epoch ms).
+    now_ms: i64,
 }
 
 impl Layout {
@@ -459,6 +465,9 @@ impl Layout {
         }
         Layout {
             reads_message: sources.iter().any(|c| matches!(c, ColumnSource::Message)),
+            reads_time: sources.iter().any(|c| matches!(c, ColumnSource::Timestamp)),
+            syslog_year: chrono::Datelike::year(&chrono::Utc::now()),
+            now_ms: chrono::Utc::now().timestamp_millis(),
             columns: sources,
             needs_json: !paths.is_empty(),
             targets: Targets::new(&paths),
@@ -575,7 +584,21 @@ impl RangeJob {
                 captured.clear();
                 captured.resize(self.layout.targets.len(), None);
             }
-            self.append_row(&mut builders, line, offset, &captured);
+            // A plain-text line may start with its time.
+            let text_time = if !json_ok && self.layout.reads_time && trimmed.first() != Some(&b'{')
+            {
+                // Syslog stamps have no year: this year, unless that would be in the future.
+                timestamp::leading_timestamp(trimmed, self.layout.syslog_year).and_then(|t| {
+                    if t > self.layout.now_ms + 86_400_000 {
+                        timestamp::leading_timestamp(trimmed, self.layout.syslog_year - 1)
+                    } else {
+                        Some(t)
+                    }
+                })
+            } else {
+                None
+            };
+            self.append_row(&mut builders, line, offset, &captured, text_time);
             rows += 1;
             if rows == self.batch_size {
                 let batch = self.finish(&mut builders, rows)?;
@@ -622,6 +645,7 @@ impl RangeJob {
         line: &[u8],
         offset: usize,
         captured: &[Captured],
+        text_time: Option<i64>,
     ) {
         for (source, builder) in self.layout.columns.iter().zip(builders.iter_mut()) {
             match (source, builder) {
@@ -631,7 +655,8 @@ impl RangeJob {
                         .timestamp_slots
                         .iter()
                         .find_map(|&slot| captured.get(slot).and_then(|v| v.as_deref()))
-                        .and_then(timestamp::parse_timestamp_text);
+                        .and_then(timestamp::parse_timestamp_text)
+                        .or(text_time);
                     b.append_option(ts);
                 }
                 (ColumnSource::RowOrder, Builder::Row(b)) => {

@@ -155,3 +155,74 @@ mod tests {
         assert_eq!(fast_utc(b"2024-13-15T00:00:04.051Z"), None);
     }
 }
+
+/// The text inside the first `[...]` of a line head.
+fn line_bracket(text: &str) -> Option<&str> {
+    let open = text.find('[')?;
+    let len = text[open..].find(']')?;
+    Some(&text[open + 1..open + len])
+}
+
+/// The time at the start of a plain-text log line, in the common formats: ISO-8601
+/// (`2024-03-15T10:00:00Z`, `2024-03-15 10:00:00,123`), syslog (`Mar  7 10:00:01`, in the year
+/// `syslog_year`), an Apache access-log stamp within the first fields (`[10/Oct/2000:13:55:36
+/// -0700]`) or error-log stamp (`[Sun Dec 04 04:47:44 2005]`), or an epoch number of 10 or 13
+/// digits. `None` when the line starts otherwise.
+///
+/// ```
+/// use lq_source::timestamp::leading_timestamp;
+/// assert_eq!(leading_timestamp(b"2024-03-15T00:00:04.051Z INFO x", 2024), Some(1710460804051));
+/// assert_eq!(leading_timestamp(b"2024-03-15 00:00:04,051 INFO x", 2024), Some(1710460804051));
+/// assert_eq!(leading_timestamp(b"Mar 15 00:00:04 host sshd[1]: x", 2024), Some(1710460804000));
+/// assert_eq!(
+///     leading_timestamp(b"1.2.3.4 - - [15/Mar/2024:01:00:04 +0100] \"GET / HTTP/1.1\"", 2024),
+///     Some(1710460804000)
+/// );
+/// assert_eq!(leading_timestamp(b"1710460804 started", 2024), Some(1710460804000));
+/// assert_eq!(leading_timestamp(b"no time here", 2024), None);
+/// ```
+pub fn leading_timestamp(line: &[u8], syslog_year: i32) -> Option<i64> {
+    let head = &line[..line.len().min(120)];
+    let text = match std::str::from_utf8(head) {
+        Ok(t) => t,
+        Err(e) => std::str::from_utf8(&head[..e.valid_up_to()]).ok()?,
+    };
+    let original = text;
+    let text = text.trim_start_matches(['[', ' ', '\t']);
+    let b = text.as_bytes();
+    // ISO-8601: a date, `T` or a space, a time, then fraction and zone if any.
+    if b.len() >= 19 && b[4] == b'-' && b[7] == b'-' && (b[10] == b'T' || b[10] == b' ') {
+        let end = text
+            .char_indices()
+            .skip(19)
+            .find(|(_, c)| !(c.is_ascii_digit() || matches!(c, '.' | ',' | ':' | '+' | '-' | 'Z')))
+            .map_or(text.len(), |(i, _)| i);
+        let candidate = text[..end].replacen(',', ".", 1);
+        if let Some(ms) = parse_timestamp_text(&candidate) {
+            return Some(ms);
+        }
+    }
+    // syslog: `Mon dd HH:MM:SS`.
+    if b.len() >= 15 && b[3] == b' ' && b[9] == b':' && b[12] == b':' {
+        let stamp = format!("{syslog_year} {}", &text[..15]);
+        if let Ok(dt) = NaiveDateTime::parse_from_str(&stamp, "%Y %b %e %H:%M:%S") {
+            return Some(dt.and_utc().timestamp_millis());
+        }
+    }
+    // Apache: `[dd/Mon/yyyy:HH:MM:SS zone]` within the first fields.
+    if let Some(open) = line_bracket(original) {
+        if let Ok(dt) = DateTime::parse_from_str(open, "%d/%b/%Y:%H:%M:%S %z") {
+            return Some(dt.timestamp_millis());
+        }
+        // Apache error log: `[Sun Dec 04 04:47:44 2005]` (local time, read as UTC).
+        if let Ok(dt) = NaiveDateTime::parse_from_str(open, "%a %b %d %H:%M:%S%.f %Y") {
+            return Some(dt.and_utc().timestamp_millis());
+        }
+    }
+    // Epoch seconds or milliseconds.
+    let digits = b.iter().take_while(|c| c.is_ascii_digit()).count();
+    if (digits == 10 || digits == 13) && b.get(digits).is_none_or(|c| !c.is_ascii_alphanumeric()) {
+        return text[..digits].parse::<f64>().ok().and_then(epoch_to_millis);
+    }
+    None
+}
