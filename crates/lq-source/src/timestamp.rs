@@ -135,27 +135,6 @@ fn fast_utc(b: &[u8]) -> Option<i64> {
     )
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn fast_path_agrees_with_chrono() {
-        for text in [
-            "2024-03-15T00:00:04.051Z",
-            "2024-02-29T23:59:59Z",
-            "1999-12-31T12:00:00.5Z",
-            "2024-03-15T00:00:04.051234Z",
-        ] {
-            let slow = DateTime::parse_from_rfc3339(text)
-                .unwrap()
-                .timestamp_millis();
-            assert_eq!(fast_utc(text.as_bytes()), Some(slow), "{text}");
-        }
-        assert_eq!(fast_utc(b"2024-13-15T00:00:04.051Z"), None);
-    }
-}
-
 /// The text inside the first `[...]` of a line head.
 fn line_bracket(text: &str) -> Option<&str> {
     let open = text.find('[')?;
@@ -225,4 +204,25 @@ pub fn leading_timestamp(line: &[u8], syslog_year: i32) -> Option<i64> {
         return text[..digits].parse::<f64>().ok().and_then(epoch_to_millis);
     }
     None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fast_path_agrees_with_chrono() {
+        for text in [
+            "2024-03-15T00:00:04.051Z",
+            "2024-02-29T23:59:59Z",
+            "1999-12-31T12:00:00.5Z",
+            "2024-03-15T00:00:04.051234Z",
+        ] {
+            let slow = DateTime::parse_from_rfc3339(text)
+                .unwrap()
+                .timestamp_millis();
+            assert_eq!(fast_utc(text.as_bytes()), Some(slow), "{text}");
+        }
+        assert_eq!(fast_utc(b"2024-13-15T00:00:04.051Z"), None);
+    }
 }
