@@ -17,6 +17,25 @@ enum Format {
     Ndjson,
     /// Comma-separated values with a header line.
     Csv,
+    /// A GitHub-flavoured Markdown table.
+    Markdown,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum ColorChoice {
+    /// Colour on a terminal, unless NO_COLOR is set.
+    Auto,
+    /// Always colour.
+    Always,
+    /// Never colour.
+    Never,
+}
+
+/// How the table is drawn.
+struct TableStyle {
+    /// Cut cells to fit this many columns (a terminal's width, or --width).
+    width: Option<usize>,
+    color: bool,
 }
 
 /// Run CloudWatch Logs Insights queries over local log files.
@@ -65,6 +84,16 @@ struct Args {
     /// Directory for spill files (default: the system's temporary directory).
     #[arg(long, value_name = "DIR")]
     spill_dir: Option<PathBuf>,
+    /// Do not cut wide values to fit the terminal.
+    #[arg(long)]
+    wide: bool,
+    /// Fit the table to this many columns (default: the terminal's width; no limit when not a
+    /// terminal).
+    #[arg(long, value_name = "N")]
+    width: Option<usize>,
+    /// Colour the table header.
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
+    color: ColorChoice,
     /// Do not print the summary line on stderr.
     #[arg(short, long)]
     quiet: bool,
@@ -199,7 +228,20 @@ fn run(mut args: Args) -> Result<(), Failure> {
     for w in &result.warnings {
         eprintln!("{w}");
     }
-    render(&result, args.format)
+    let tty = std::io::stdout().is_terminal();
+    let style = TableStyle {
+        width: if args.wide {
+            None
+        } else {
+            args.width.or_else(|| tty.then(terminal_width))
+        },
+        color: match args.color {
+            ColorChoice::Always => true,
+            ColorChoice::Never => false,
+            ColorChoice::Auto => tty && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
+        },
+    };
+    render(&result, args.format, &style)
         .map_err(|e| Failure::Lq(Error::Io(format!("cannot write output: {e}"))))?;
     if !args.quiet {
         summary(&result);
@@ -217,7 +259,65 @@ fn run(mut args: Args) -> Result<(), Failure> {
     Ok(())
 }
 
-fn render(result: &QueryResult, format: Format) -> std::io::Result<()> {
+/// The terminal's width in columns (COLUMNS, else what the terminal says, else 120).
+fn terminal_width() -> usize {
+    std::env::var("COLUMNS")
+        .ok()
+        .and_then(|c| c.parse().ok())
+        .or_else(|| comfy_table::Table::new().width().map(usize::from))
+        .unwrap_or(120)
+}
+
+/// Widths for columns of `natural` widths within `total`: narrow columns get what they need, wide
+/// ones share the rest equally (never below 8 characters).
+fn column_caps(natural: &[usize], total: usize) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..natural.len()).collect();
+    order.sort_by_key(|&i| natural[i]);
+    let mut caps = vec![0; natural.len()];
+    let mut remaining = total;
+    for (k, &i) in order.iter().enumerate() {
+        let share = remaining / (natural.len() - k);
+        let w = natural[i].min(share.max(8));
+        caps[i] = w;
+        remaining = remaining.saturating_sub(w);
+    }
+    caps
+}
+
+/// Cuts `text` to `max` characters, ending with an ellipsis when it was longer.
+fn ellipsize(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
+        return text.to_string();
+    }
+    let mut out: String = text.chars().take(max.saturating_sub(1)).collect();
+    out.push('…');
+    out
+}
+
+fn cell_texts(result: &QueryResult) -> Vec<Vec<String>> {
+    use lq::datafusion::arrow::array::Array;
+    let mut rows = Vec::new();
+    for batch in &result.batches {
+        let texts = lq::format::column_texts(batch);
+        for row in 0..batch.num_rows() {
+            rows.push(
+                texts
+                    .iter()
+                    .map(|t| {
+                        if t.is_null(row) {
+                            String::new()
+                        } else {
+                            t.value(row).to_string()
+                        }
+                    })
+                    .collect(),
+            );
+        }
+    }
+    rows
+}
+
+fn render(result: &QueryResult, format: Format, style: &TableStyle) -> std::io::Result<()> {
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
     match format {
@@ -233,25 +333,73 @@ fn render(result: &QueryResult, format: Format) -> std::io::Result<()> {
             serde_json::to_writer_pretty(&mut out, &rows)?;
             out.write_all(b"\n")?;
         }
+        Format::Markdown => {
+            let escape = |v: &str| v.replace('|', "\\|").replace('\n', " ");
+            writeln!(
+                out,
+                "| {} |",
+                result
+                    .columns
+                    .iter()
+                    .map(|c| escape(c))
+                    .collect::<Vec<_>>()
+                    .join(" | ")
+            )?;
+            writeln!(out, "|{}", "---|".repeat(result.columns.len()))?;
+            for row in cell_texts(result) {
+                writeln!(
+                    out,
+                    "| {} |",
+                    row.iter()
+                        .map(|c| escape(c))
+                        .collect::<Vec<_>>()
+                        .join(" | ")
+                )?;
+            }
+        }
         Format::Table => {
             let mut table = comfy_table::Table::new();
             table.load_preset(comfy_table::presets::UTF8_FULL_CONDENSED);
-            if std::io::stdout().is_terminal() {
-                table.set_content_arrangement(comfy_table::ContentArrangement::Dynamic);
+            let rows = cell_texts(result);
+            // Narrow columns keep their width; the rest share what is left (borders take 3 each).
+            let caps: Option<Vec<usize>> = style.width.map(|w| {
+                let natural: Vec<usize> = (0..result.columns.len())
+                    .map(|c| {
+                        rows.iter()
+                            .map(|r| r[c].chars().count())
+                            .chain(std::iter::once(result.columns[c].chars().count()))
+                            .max()
+                            .unwrap_or(0)
+                    })
+                    .collect();
+                column_caps(&natural, w.saturating_sub(3 * natural.len() + 1))
+            });
+            let fit = |c: usize, v: &str| match &caps {
+                Some(caps) => ellipsize(v, caps[c]),
+                None => v.to_string(),
+            };
+            let header: Vec<comfy_table::Cell> = result
+                .columns
+                .iter()
+                .enumerate()
+                .map(|(i, c)| {
+                    let cell = comfy_table::Cell::new(fit(i, c));
+                    if style.color {
+                        cell.add_attribute(comfy_table::Attribute::Bold)
+                            .fg(comfy_table::Color::Cyan)
+                    } else {
+                        cell
+                    }
+                })
+                .collect();
+            if style.color {
+                table.enforce_styling();
+            } else {
+                table.force_no_tty();
             }
-            table.set_header(result.columns.iter());
-            for batch in &result.batches {
-                let texts = lq::format::column_texts(batch);
-                for row in 0..batch.num_rows() {
-                    table.add_row(texts.iter().map(|t| {
-                        use lq::datafusion::arrow::array::Array;
-                        if t.is_null(row) {
-                            String::new()
-                        } else {
-                            t.value(row).to_string()
-                        }
-                    }));
-                }
+            table.set_header(header);
+            for row in &rows {
+                table.add_row(row.iter().enumerate().map(|(i, v)| fit(i, v)));
             }
             writeln!(out, "{table}")?;
         }

@@ -285,3 +285,37 @@ fn unreadable_inputs_give_the_rest_and_a_non_zero_exit() {
         stderr(&o)
     );
 }
+
+#[test]
+fn tables_fit_a_width_and_markdown_output() {
+    let app = testdata("logs/app.ndjson");
+    let q = "fields service, message | sort message asc | limit 2";
+    let o = lq(&[q, &app, "--width", "40", "-q", "--color", "never"], None);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(out.lines().all(|l| l.chars().count() <= 40), "{out}");
+    assert!(out.contains('…'), "{out}");
+    assert!(!out.contains("\u{1b}["), "no colour: {out}");
+    // --wide keeps every value whole.
+    let o = lq(&[q, &app, "--width", "40", "--wide", "-q"], None);
+    assert!(!stdout(&o).contains('…'), "{}", stdout(&o));
+    // Not a terminal and no --width: nothing is cut.
+    let o = lq(&[q, &app, "-q"], None);
+    assert!(!stdout(&o).contains('…'), "{}", stdout(&o));
+    let o = lq(&[q, &app, "--color", "always", "-q"], None);
+    assert!(stdout(&o).contains("\u{1b}["), "{}", stdout(&o));
+    let o = lq(
+        &[
+            "stats count(*) as n by service",
+            &app,
+            "--format",
+            "markdown",
+            "-q",
+        ],
+        None,
+    );
+    assert_eq!(
+        stdout(&o),
+        "| service | n |\n|---|---|\n| cart | 4 |\n| payments | 2 |\n| search | 2 |\n"
+    );
+}
