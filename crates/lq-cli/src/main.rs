@@ -221,7 +221,9 @@ fn run(mut args: Args) -> Result<(), Failure> {
         if file.as_os_str() == "-" {
             inputs.push(Input::reader("stdin", std::io::stdin().lock())?);
         } else {
-            inputs.push(Input::path(file));
+            for path in expand_glob(file) {
+                inputs.push(Input::path(path));
+            }
         }
     }
     let result = engine.run(&query, inputs)?;
@@ -257,6 +259,24 @@ fn run(mut args: Args) -> Result<(), Failure> {
         ))));
     }
     Ok(())
+}
+
+/// A quoted glob (`'logs/**/*.log'`) names the files it matches, in order; any other path is
+/// itself (directories expand to the files below them in the library).
+fn expand_glob(path: &std::path::Path) -> Vec<PathBuf> {
+    let text = path.to_string_lossy();
+    if path.exists() || !text.contains(['*', '?', '[']) {
+        return vec![path.to_path_buf()];
+    }
+    let mut matches: Vec<PathBuf> = glob::glob(&text)
+        .map(|paths| paths.flatten().filter(|p| p.is_file()).collect())
+        .unwrap_or_default();
+    matches.sort();
+    if matches.is_empty() {
+        vec![path.to_path_buf()]
+    } else {
+        matches
+    }
 }
 
 /// The terminal's width in columns (COLUMNS, else what the terminal says, else 120).

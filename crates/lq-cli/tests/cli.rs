@@ -319,3 +319,44 @@ fn tables_fit_a_width_and_markdown_output() {
         "| service | n |\n|---|---|\n| cart | 4 |\n| payments | 2 |\n| search | 2 |\n"
     );
 }
+
+#[test]
+fn compressed_files_globs_and_directories() {
+    use std::io::Write as _;
+    let dir = std::env::temp_dir().join(format!("lq-cli-inputs-{}", std::process::id()));
+    let sub = dir.join("nested/deeper");
+    std::fs::create_dir_all(&sub).expect("dirs");
+    let plain = b"{\"level\":\"INFO\"}\n{\"level\":\"ERROR\"}\n".to_vec();
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    gz.write_all(&plain).expect("gz");
+    std::fs::write(dir.join("a.log.gz"), gz.finish().expect("gz")).expect("write");
+    std::fs::write(
+        dir.join("b.log.zst"),
+        zstd::stream::encode_all(&plain[..], 3).expect("zstd"),
+    )
+    .expect("write");
+    let mut bz = bzip2::write::BzEncoder::new(Vec::new(), bzip2::Compression::default());
+    bz.write_all(&plain).expect("bz2");
+    std::fs::write(sub.join("c.log.bz2"), bz.finish().expect("bz2")).expect("write");
+    std::fs::write(sub.join("d.log"), &plain).expect("write");
+    // A binary file in a directory is skipped; compressed files are not binary to lq.
+    std::fs::write(sub.join("e.bin"), b"\x00\x01\x02binary\x00").expect("write");
+    let q = "stats count(*) as n by @logStream | sort @logStream asc";
+    let o = lq(
+        &[q, dir.to_str().expect("utf-8"), "--format", "csv", "-q"],
+        None,
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(
+        stdout(&o),
+        "@logStream,n\na.log.gz,2\nb.log.zst,2\nc.log.bz2,2\nd.log,2\n"
+    );
+    // A quoted glob is expanded by lq.
+    let pattern = format!("{}/*.log.*", dir.display());
+    let o = lq(
+        &["stats count(*) as n", &pattern, "--format", "csv", "-q"],
+        None,
+    );
+    assert_eq!(stdout(&o), "n\n4\n", "{}", stderr(&o));
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -170,17 +170,59 @@ impl ScanStats {
     }
 }
 
-const GZIP_MAGIC: &[u8] = b"\x1f\x8b";
+/// Compressed inputs, recognised by their first bytes.
+#[derive(Debug, Clone, Copy)]
+enum Compression {
+    Gzip,
+    Zstd,
+    Bzip2,
+}
 
-/// Decompresses gzip data (several members too). A damaged or truncated stream keeps what was
-/// decompressed before the damage, cut back to the last whole line, and says what happened.
-fn gunzip(compressed: &[u8]) -> (Vec<u8>, Option<String>) {
+impl Compression {
+    fn of(data: &[u8]) -> Option<Self> {
+        if data.starts_with(b"\x1f\x8b") {
+            Some(Compression::Gzip)
+        } else if data.starts_with(b"\x28\xb5\x2f\xfd") {
+            Some(Compression::Zstd)
+        } else if data.starts_with(b"BZh") && data.get(3).is_some_and(|b| (b'1'..=b'9').contains(b))
+        {
+            Some(Compression::Bzip2)
+        } else {
+            None
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            Compression::Gzip => "gzip",
+            Compression::Zstd => "zstd",
+            Compression::Bzip2 => "bzip2",
+        }
+    }
+}
+
+/// Decompresses a whole input (several gzip members or zstd frames too). A damaged or truncated
+/// stream keeps what was decompressed before the damage, cut back to the last whole line, and says
+/// what happened.
+fn decompress(format: Compression, compressed: &[u8]) -> (Vec<u8>, Option<String>) {
     use std::io::Read;
+    let mut reader: Box<dyn Read + '_> = match format {
+        Compression::Gzip => Box::new(flate2::read::MultiGzDecoder::new(compressed)),
+        Compression::Bzip2 => Box::new(bzip2::read::MultiBzDecoder::new(compressed)),
+        Compression::Zstd => match zstd::stream::read::Decoder::new(compressed) {
+            Ok(d) => Box::new(d),
+            Err(e) => {
+                return (
+                    Vec::new(),
+                    Some(format!("the zstd stream cannot be read ({e})")),
+                );
+            }
+        },
+    };
     let mut out = Vec::with_capacity(compressed.len() * 4);
-    let mut decoder = flate2::read::MultiGzDecoder::new(compressed);
     let mut buf = vec![0u8; 1 << 16];
     loop {
-        match decoder.read(&mut buf) {
+        match reader.read(&mut buf) {
             Ok(0) => return (out, None),
             Ok(n) => out.extend_from_slice(&buf[..n]),
             Err(e) => {
@@ -189,7 +231,8 @@ fn gunzip(compressed: &[u8]) -> (Vec<u8>, Option<String>) {
                 return (
                     out,
                     Some(format!(
-                        "the gzip stream is damaged or truncated ({e}); read the first {kept} bytes of its content"
+                        "the {} stream is damaged or truncated ({e}); read the first {kept} bytes of its content",
+                        format.name()
                     )),
                 );
             }
@@ -272,8 +315,8 @@ impl LogSource {
                         // SAFETY: the map is read-only; a file truncated while mapped reads as
                         // zeros past its new end (see `sigbus`), and the scan stops there.
                         let map = unsafe { memmap2::Mmap::map(&file) }.map_err(io)?;
-                        if map.starts_with(GZIP_MAGIC) {
-                            let (data, problem) = gunzip(&map);
+                        if let Some(format) = Compression::of(&map) {
+                            let (data, problem) = decompress(format, &map);
                             if let Some(p) = problem {
                                 problems.push(format!("{}: {p}", path.display()));
                             }

@@ -95,7 +95,11 @@ fn files_under(dir: &Path) -> Result<Vec<PathBuf>, Error> {
         .filter_entry(|e| e.depth() == 0 || !e.file_name().to_string_lossy().starts_with('.'))
     {
         match entry {
-            Ok(entry) if entry.file_type().is_file() => files.push(entry.into_path()),
+            Ok(entry) if entry.file_type().is_file() => {
+                if !looks_binary(entry.path()) {
+                    files.push(entry.into_path());
+                }
+            }
             Ok(_) => {}
             // An unreadable directory below: its files are reported when opened as paths.
             Err(e) => match e.path() {
@@ -105,6 +109,21 @@ fn files_under(dir: &Path) -> Result<Vec<PathBuf>, Error> {
         }
     }
     Ok(files)
+}
+
+/// Whether a file found in a directory is binary (a NUL byte in its first 8 KiB) and not a
+/// compressed log, which lq reads; binary files in directories are skipped, as ripgrep does.
+fn looks_binary(path: &Path) -> bool {
+    use std::io::Read;
+    let mut head = [0u8; 8192];
+    let n = std::fs::File::open(path)
+        .and_then(|mut f| f.read(&mut head))
+        .unwrap_or(0);
+    let head = &head[..n];
+    let compressed = head.starts_with(b"\x1f\x8b")
+        || head.starts_with(b"\x28\xb5\x2f\xfd")
+        || head.starts_with(b"BZh");
+    !compressed && head.contains(&0)
 }
 
 fn last_component(group: &str) -> &str {
