@@ -16,6 +16,7 @@
 #![warn(missing_docs)]
 
 pub mod extract;
+pub mod lambda;
 mod sigbus;
 pub mod timestamp;
 
@@ -440,6 +441,10 @@ enum ColumnSource {
     Message,
     Log,
     LogStream,
+    /// `@ptr`: the record's input and byte offset, `path:offset`.
+    Ptr,
+    /// A field of AWS Lambda lines (`@requestId`, `@duration`, ...).
+    Lambda(lambda::LambdaField),
     RowOrder,
     Json(usize),
     Missing,
@@ -486,6 +491,10 @@ impl Layout {
                 "@message" => ColumnSource::Message,
                 "@log" => ColumnSource::Log,
                 "@logStream" => ColumnSource::LogStream,
+                "@ptr" => ColumnSource::Ptr,
+                name if let Some(field) = lambda::LambdaField::of(name) => {
+                    ColumnSource::Lambda(field)
+                }
                 ROW_ORDER_COLUMN => ColumnSource::RowOrder,
                 name if name.starts_with("@@") => {
                     ColumnSource::Json(slot_of(&name[1..], &mut paths))
@@ -604,6 +613,13 @@ impl RangeJob {
                     Err(e) => problem = Some(e.0),
                 }
             } else if self.layout.needs_json
+                && let Some(start) = lambda::embedded_json_start(trimmed)
+            {
+                // A Lambda line: the JSON object after the time, request id and level. Not
+                // being JSON is fine here: the line is still a plain record.
+                json_ok = extract::extract(&trimmed[start..], &self.layout.targets, &mut captured)
+                    .is_ok();
+            } else if self.layout.needs_json
                 && trimmed.first() == Some(&b'[')
                 && serde_json::from_slice::<serde::de::IgnoredAny>(trimmed).is_ok()
             {
@@ -628,8 +644,7 @@ impl RangeJob {
                 captured.resize(self.layout.targets.len(), None);
             }
             // A plain-text line may start with its time.
-            let text_time = if !json_ok && self.layout.reads_time && trimmed.first() != Some(&b'{')
-            {
+            let text_time = if self.layout.reads_time && trimmed.first() != Some(&b'{') {
                 // Syslog stamps have no year: this year, unless that would be in the future.
                 timestamp::leading_timestamp(trimmed, self.layout.syslog_year).and_then(|t| {
                     if t > self.layout.now_ms + 86_400_000 {
@@ -710,6 +725,14 @@ impl RangeJob {
                 }
                 (ColumnSource::Log, Builder::Text(b)) => b.append_value(&self.input.log),
                 (ColumnSource::LogStream, Builder::Text(b)) => b.append_value(&self.input.stream),
+                (ColumnSource::Lambda(f), Builder::Text(b)) => b.append_option(
+                    std::str::from_utf8(line)
+                        .ok()
+                        .and_then(|l| lambda::lambda_field(l, *f)),
+                ),
+                (ColumnSource::Ptr, Builder::Text(b)) => {
+                    b.append_value(format!("{}:{offset}", self.input.display))
+                }
                 (ColumnSource::Json(slot), Builder::Text(b)) => {
                     b.append_option(captured.get(*slot).and_then(|v| v.as_deref()))
                 }
