@@ -94,6 +94,12 @@ struct Args {
     /// Colour the table header.
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
     color: ColorChoice,
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell) and exit.
+    #[arg(long, value_name = "SHELL", exclusive = true)]
+    completions: Option<clap_complete::Shell>,
+    /// Print the man page (roff) and exit.
+    #[arg(long, exclusive = true)]
+    man: bool,
     /// Do not print the summary line on stderr.
     #[arg(short, long)]
     quiet: bool,
@@ -164,6 +170,23 @@ impl From<Error> for Failure {
 }
 
 fn run(mut args: Args) -> Result<(), Failure> {
+    if let Some(shell) = args.completions {
+        let mut command = <Args as clap::CommandFactory>::command();
+        // Into memory first: the generator panics on a write error such as a closed pipe.
+        let mut script = Vec::new();
+        clap_complete::generate(shell, &mut command, "lq", &mut script);
+        let _ = std::io::stdout().write_all(&script);
+        return Ok(());
+    }
+    if args.man {
+        let command = <Args as clap::CommandFactory>::command();
+        let mut page = Vec::new();
+        clap_mangen::Man::new(command)
+            .render(&mut page)
+            .map_err(|e| Failure::Lq(Error::Io(format!("cannot write the man page: {e}"))))?;
+        let _ = std::io::stdout().write_all(&page);
+        return Ok(());
+    }
     let query = match &args.query_file {
         Some(path) => {
             if let Some(first) = args.query.take() {

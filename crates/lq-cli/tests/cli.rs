@@ -360,3 +360,22 @@ fn compressed_files_globs_and_directories() {
     assert_eq!(stdout(&o), "n\n4\n", "{}", stderr(&o));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn completions_and_man_page() {
+    for (shell, marker) in [
+        ("bash", "_lq()"),
+        ("zsh", "#compdef lq"),
+        ("fish", "complete -c lq"),
+    ] {
+        let o = lq(&["--completions", shell], None);
+        assert!(o.status.success(), "{shell}: {}", stderr(&o));
+        assert!(stdout(&o).contains(marker), "{shell}");
+        assert!(stdout(&o).contains("memory-limit"), "{shell}");
+    }
+    let o = lq(&["--man"], None);
+    assert!(o.status.success());
+    let page = stdout(&o);
+    assert!(page.contains(".TH lq 1"), "{page}");
+    assert!(page.contains("Examples"), "the examples are in the page");
+}
