@@ -73,6 +73,24 @@ fn take_rows(batch: &RecordBatch, output: &SchemaRef, rows: &[u32]) -> Result<Re
     Ok(RecordBatch::try_new(output.clone(), columns)?)
 }
 
+/// The key columns of `batch` and their rows as comparable, hashable byte strings.
+fn key_rows(
+    batch: &RecordBatch,
+    columns: &[String],
+) -> Result<(Vec<ArrayRef>, datafusion::arrow::row::Rows)> {
+    let keys: Vec<ArrayRef> = columns
+        .iter()
+        .map(|c| column_index(&batch.schema(), c).map(|i| batch.column(i).clone()))
+        .collect::<Result<_>>()?;
+    let converter = RowConverter::new(
+        keys.iter()
+            .map(|k| SortField::new(k.data_type().clone()))
+            .collect(),
+    )?;
+    let rows = converter.convert_columns(&keys)?;
+    Ok((keys, rows))
+}
+
 /// `dedup a, b`: the first row of each distinct key; rows with a missing key are all kept.
 #[derive(Debug)]
 pub struct Dedup {
@@ -91,17 +109,7 @@ impl TableOp for Dedup {
 
     fn run(&self, input: Vec<RecordBatch>, output: &SchemaRef) -> Result<Vec<RecordBatch>> {
         let batch = one_batch(input, output)?;
-        let keys: Vec<ArrayRef> = self
-            .columns
-            .iter()
-            .map(|n| column_index(&batch.schema(), n).map(|i| batch.column(i).clone()))
-            .collect::<Result<_>>()?;
-        let converter = RowConverter::new(
-            keys.iter()
-                .map(|k| SortField::new(k.data_type().clone()))
-                .collect(),
-        )?;
-        let rows = converter.convert_columns(&keys)?;
+        let (keys, rows) = key_rows(&batch, &self.columns)?;
         let mut seen = HashSet::new();
         let mut keep = Vec::new();
         for i in 0..batch.num_rows() {
@@ -303,17 +311,7 @@ impl TableOp for Sessionize {
         let n = batch.num_rows();
         let ts_col = batch.column(column_index(&batch.schema(), &self.time)?);
         let ts = ts_col.as_primitive_opt::<TimestampMillisecondType>();
-        let keys: Vec<ArrayRef> = self
-            .columns
-            .iter()
-            .map(|c| column_index(&batch.schema(), c).map(|i| batch.column(i).clone()))
-            .collect::<Result<_>>()?;
-        let converter = RowConverter::new(
-            keys.iter()
-                .map(|k| SortField::new(k.data_type().clone()))
-                .collect(),
-        )?;
-        let rows = converter.convert_columns(&keys)?;
+        let (keys, rows) = key_rows(&batch, &self.columns)?;
         // Events in time order (ties by row), then split per identity on gaps.
         let mut order: Vec<usize> = (0..n)
             .filter(|&i| ts.is_some_and(|t| t.is_valid(i)) && keys.iter().all(|k| k.is_valid(i)))

@@ -282,18 +282,31 @@ impl Lowering {
             keys.push(to_text(t));
             key_columns.push(m.name.name.clone());
         }
+        self.lookup_outputs(&table, key_columns, keys, &l.outputs, l.new_only, false)
+    }
+
+    /// One column per `OUTPUT` entry, each the table's value for the keys.
+    fn lookup_outputs(
+        &mut self,
+        table: &Arc<crate::lookup::LookupTable>,
+        key_columns: Vec<String>,
+        keys: Vec<Expr>,
+        outputs: &[Renamed],
+        new_only: bool,
+        cidr: bool,
+    ) -> Result<Vec<String>, Diagnostic> {
         let mut items = Vec::new();
         let mut added = Vec::new();
-        for out in &l.outputs {
+        for out in outputs {
             let target = out.target().to_string();
             let udf = crate::lookup::LookupFn::udf(
                 table.clone(),
                 key_columns.clone(),
                 out.name.name.clone(),
-                false,
+                cidr,
             );
             let found = udf.call(keys.clone());
-            let value = self.output_value(&target, found, l.new_only)?;
+            let value = self.output_value(&target, found, new_only)?;
             items.push((target.clone(), value));
             added.push(target);
         }
@@ -332,26 +345,14 @@ impl Lowering {
             .cidr_column
             .as_ref()
             .map_or("cidr".to_string(), |c| c.name.clone());
-        let mut items = Vec::new();
-        let mut added = Vec::new();
-        for out in &l.outputs {
-            let target = out.target().to_string();
-            let udf = crate::lookup::LookupFn::udf(
-                table.clone(),
-                vec![cidr_column.clone()],
-                out.name.name.clone(),
-                true,
-            );
-            let found = udf.call(vec![ip.clone()]);
-            let value = self.output_value(&target, found, l.new_only)?;
-            items.push((target.clone(), value));
-            added.push(target);
-        }
-        self.steps.push(Step::Extend(items));
-        for n in &added {
-            self.scope.defined.insert(n.clone(), Kind::Text);
-        }
-        Ok(added)
+        self.lookup_outputs(
+            &table,
+            vec![cidr_column],
+            vec![ip],
+            &l.outputs,
+            l.new_only,
+            true,
+        )
     }
 
     pub(super) fn join(&mut self, j: &Join, span: Span) -> Result<(), Diagnostic> {
