@@ -10,7 +10,7 @@ use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
 
-use datafusion::arrow::array::{ArrayRef, StringBuilder};
+use datafusion::arrow::array::{Array as _, ArrayRef, StringBuilder};
 use datafusion::arrow::datatypes::DataType;
 use datafusion::common::{DataFusionError, Result};
 use datafusion::logical_expr::{
@@ -264,5 +264,3 @@ impl ScalarUDFImpl for LookupFn {
         Ok(ColumnarValue::Array(Arc::new(b.finish()) as ArrayRef))
     }
 }
-
-use datafusion::arrow::array::Array as _;

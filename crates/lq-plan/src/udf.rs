@@ -512,79 +512,6 @@ pub static LQ_DATECEIL: LazyLock<Arc<ScalarUDF>> = LazyLock::new(|| {
     }))
 });
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn natural_sort_matches_the_published_sequence() {
-        let sequence = [
-            "!:",
-            "#",
-            "*%04",
-            "0#",
-            "5A",
-            "111A",
-            "2345_",
-            "@",
-            "@_",
-            "A",
-            "A9876fghj",
-            "a12345hfh",
-            "0",
-            "01",
-            "1",
-            "2",
-            "3",
-        ];
-        let keys: Vec<Vec<u8>> = sequence
-            .iter()
-            .map(|s| {
-                let mut k = Vec::new();
-                sort_key(s, &mut k);
-                k
-            })
-            .collect();
-        for i in 1..keys.len() {
-            assert!(
-                keys[i - 1] <= keys[i],
-                "{} should sort before {}",
-                sequence[i - 1],
-                sequence[i]
-            );
-        }
-    }
-
-    #[test]
-    fn rounding() {
-        let t = 1710460804051; // 2024-03-15 00:00:04.051, a Friday
-        assert_eq!(
-            format_timestamp(round_millis(t, 300_000, "ms", false).unwrap()),
-            "2024-03-15 00:00:00.000"
-        );
-        assert_eq!(
-            format_timestamp(round_millis(t, 300_000, "ms", true).unwrap()),
-            "2024-03-15 00:05:00.000"
-        );
-        assert_eq!(
-            format_timestamp(round_millis(t, 1, "w", false).unwrap()),
-            "2024-03-11 00:00:00.000"
-        );
-        assert_eq!(
-            format_timestamp(round_millis(t, 3, "mo", false).unwrap()),
-            "2024-01-01 00:00:00.000"
-        );
-        assert_eq!(
-            format_timestamp(round_millis(t, 1, "mo", true).unwrap()),
-            "2024-04-01 00:00:00.000"
-        );
-        assert_eq!(
-            format_timestamp(round_millis(t, 12, "mo", false).unwrap()),
-            "2024-01-01 00:00:00.000"
-        );
-    }
-}
-
 /// `regexReplace(s, pattern, replacement)`: every match replaced; `$1`/`${name}` refer to groups.
 #[derive(Debug)]
 pub struct RegexReplace {
@@ -802,3 +729,76 @@ pub static LQ_IN: LazyLock<Arc<ScalarUDF>> = LazyLock::new(|| {
         signature: Signature::variadic_any(Volatility::Immutable),
     }))
 });
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn natural_sort_matches_the_published_sequence() {
+        let sequence = [
+            "!:",
+            "#",
+            "*%04",
+            "0#",
+            "5A",
+            "111A",
+            "2345_",
+            "@",
+            "@_",
+            "A",
+            "A9876fghj",
+            "a12345hfh",
+            "0",
+            "01",
+            "1",
+            "2",
+            "3",
+        ];
+        let keys: Vec<Vec<u8>> = sequence
+            .iter()
+            .map(|s| {
+                let mut k = Vec::new();
+                sort_key(s, &mut k);
+                k
+            })
+            .collect();
+        for i in 1..keys.len() {
+            assert!(
+                keys[i - 1] <= keys[i],
+                "{} should sort before {}",
+                sequence[i - 1],
+                sequence[i]
+            );
+        }
+    }
+
+    #[test]
+    fn rounding() {
+        let t = 1710460804051; // 2024-03-15 00:00:04.051, a Friday
+        assert_eq!(
+            format_timestamp(round_millis(t, 300_000, "ms", false).unwrap()),
+            "2024-03-15 00:00:00.000"
+        );
+        assert_eq!(
+            format_timestamp(round_millis(t, 300_000, "ms", true).unwrap()),
+            "2024-03-15 00:05:00.000"
+        );
+        assert_eq!(
+            format_timestamp(round_millis(t, 1, "w", false).unwrap()),
+            "2024-03-11 00:00:00.000"
+        );
+        assert_eq!(
+            format_timestamp(round_millis(t, 3, "mo", false).unwrap()),
+            "2024-01-01 00:00:00.000"
+        );
+        assert_eq!(
+            format_timestamp(round_millis(t, 1, "mo", true).unwrap()),
+            "2024-04-01 00:00:00.000"
+        );
+        assert_eq!(
+            format_timestamp(round_millis(t, 12, "mo", false).unwrap()),
+            "2024-01-01 00:00:00.000"
+        );
+    }
+}
