@@ -20,6 +20,7 @@ pub mod lookup;
 mod lower;
 pub mod ops;
 pub mod pattern_ops;
+pub mod prefilter;
 pub mod rowfn;
 pub mod table_op;
 pub mod udf;

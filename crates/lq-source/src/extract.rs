@@ -134,6 +134,26 @@ impl<'de> Visitor<'de> for Walk<'_> {
         Ok(())
     }
 
+    // A scalar where a requested path expects an object or list has nothing below it.
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_i64<E: de::Error>(self, _: i64) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_u64<E: de::Error>(self, _: u64) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_str<E: de::Error>(self, _: &str) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<(), E> {
+        Ok(())
+    }
+
     fn visit_seq<S: SeqAccess<'de>>(mut self, mut seq: S) -> Result<(), S::Error> {
         let mut index = 0usize;
         loop {
@@ -250,7 +270,7 @@ fn value_text(value: &serde_json::Value) -> Captured {
 /// Any JSON value as its text form.
 /// The text of a raw JSON value: strings unescaped, `null` missing, maps and lists as compact JSON,
 /// numbers and booleans exactly as written.
-fn raw_text(raw: &str) -> Captured {
+pub(crate) fn raw_text(raw: &str) -> Captured {
     match raw.as_bytes().first() {
         Some(b'"') => {
             let inner = &raw[1..raw.len().saturating_sub(1).max(1)];

@@ -16,6 +16,7 @@
 #![warn(missing_docs)]
 
 pub mod extract;
+pub mod fastjson;
 pub mod lambda;
 mod sigbus;
 pub mod timestamp;
@@ -377,11 +378,17 @@ impl LogSource {
     /// A table with exactly the given columns (field names as a query writes them: `@timestamp`,
     /// `@message`, `@log`, `@logStream`, [`ROW_ORDER_COLUMN`], `@@x` for a JSON key `@x`, any other name
     /// a flattened JSON path). Scan counters go to `stats`.
+    ///
+    /// `required` are texts that every record the query can use contains (see
+    /// `lq_plan::SourceRequest::required`): lines without them are counted but not parsed. A line
+    /// with a `\\u` escape is always read, since an escape could spell the text without its bytes.
     pub fn table(
         &self,
         columns: &[String],
+        required: &[String],
         stats: Arc<ScanStats>,
     ) -> Result<Arc<dyn TableProvider>, SourceError> {
+        let prefilter = Prefilter::new(required).map(Arc::new);
         let schema: SchemaRef = Arc::new(Schema::new(
             columns
                 .iter()
@@ -410,6 +417,7 @@ impl LogSource {
                     layout: layout.clone(),
                     stats: stats.clone(),
                     batch_size: self.options.batch_size.max(1),
+                    prefilter: prefilter.clone(),
                 }))));
                 start = end;
             }
@@ -429,6 +437,7 @@ impl LogSource {
                 layout,
                 stats,
                 batch_size: 1,
+                prefilter: None,
             }))));
         }
         Ok(Arc::new(StreamingTable::try_new(schema, partitions)?))
@@ -455,6 +464,7 @@ enum ColumnSource {
 struct Layout {
     columns: Vec<ColumnSource>,
     targets: Targets,
+    fast_targets: fastjson::FastTargets,
     /// Slots holding timestamp candidates, in priority order.
     timestamp_slots: Vec<usize>,
     needs_json: bool,
@@ -523,6 +533,7 @@ impl Layout {
             columns: sources,
             needs_json: !paths.is_empty(),
             targets: Targets::new(&paths),
+            fast_targets: fastjson::FastTargets::new(&paths),
             timestamp_slots,
         }
     }
@@ -555,6 +566,7 @@ struct RangeJob {
     layout: Arc<Layout>,
     stats: Arc<ScanStats>,
     batch_size: usize,
+    prefilter: Option<Arc<Prefilter>>,
 }
 
 enum Builder {
@@ -563,25 +575,153 @@ enum Builder {
     Row(UInt64Builder),
 }
 
+/// A field value of the current line: where its text is, or the decoded text.
+#[derive(Debug, Clone)]
+enum FieldValue {
+    Missing,
+    /// Bytes `data[start..end]` of the input, valid UTF-8.
+    At(usize, usize),
+    Owned(String),
+}
+
+impl FieldValue {
+    fn text<'a>(&'a self, data: &'a [u8]) -> Option<&'a str> {
+        match self {
+            FieldValue::Missing => None,
+            FieldValue::At(s, e) => std::str::from_utf8(&data[*s..*e]).ok(),
+            FieldValue::Owned(t) => Some(t),
+        }
+    }
+}
+
+/// Texts that every line a query can use contains, found with SIMD substring search so that other
+/// lines are counted but never parsed.
+#[derive(Debug)]
+struct Prefilter {
+    /// The first is searched for; the others are checked on the lines it finds.
+    literals: Vec<memchr::memmem::Finder<'static>>,
+    /// `\u`: a JSON escape could spell a literal without its bytes, so such lines are always read.
+    escape: memchr::memmem::Finder<'static>,
+}
+
+impl Prefilter {
+    fn new(required: &[String]) -> Option<Self> {
+        let mut literals: Vec<&String> = required.iter().filter(|l| !l.is_empty()).collect();
+        if literals.is_empty() {
+            return None;
+        }
+        // The longest literal is usually the rarest.
+        literals.sort_by_key(|l| std::cmp::Reverse(l.len()));
+        Some(Prefilter {
+            literals: literals
+                .into_iter()
+                .map(|l| memchr::memmem::Finder::new(l.as_bytes()).into_owned())
+                .collect(),
+            escape: memchr::memmem::Finder::new(b"\\u").into_owned(),
+        })
+    }
+
+    /// Whether a line may satisfy the query (has every literal, or an escape).
+    fn may_match(&self, line: &[u8]) -> bool {
+        self.literals.iter().all(|f| f.find(line).is_some()) || self.escape.find(line).is_some()
+    }
+}
+
+/// The next position at or after `from` where `finder` matches, cached in `slot`.
+fn next_match(
+    finder: &memchr::memmem::Finder<'_>,
+    data: &[u8],
+    from: usize,
+    slot: &mut Option<usize>,
+) -> usize {
+    match *slot {
+        Some(p) if p >= from => p,
+        _ => {
+            let p = finder.find(&data[from..]).map_or(data.len(), |i| from + i);
+            *slot = Some(p);
+            p
+        }
+    }
+}
+
+/// Whether the line starting at `start` (BOM and `\r` aside) holds only whitespace.
+fn blank_line(data: &[u8], start: usize) -> bool {
+    let end = memchr::memchr(b'\n', &data[start..]).map_or(data.len(), |i| start + i);
+    data[start..end].iter().all(|b| b.is_ascii_whitespace())
+}
+
+/// Counts the lines starting in `[from, to)` (`from` is a line start; `to` is a line start or the
+/// end) and how many of them are not blank.
+fn count_lines(data: &[u8], from: usize, to: usize) -> (u64, u64) {
+    if from >= to {
+        return (0, 0);
+    }
+    let mut lines = 1u64;
+    let mut blank = u64::from(!matches!(data[from], b'{') && blank_line(data, from));
+    for nl in memchr::memchr_iter(b'\n', &data[from..to - 1]) {
+        let s = from + nl + 1;
+        lines += 1;
+        if data[s].is_ascii_whitespace() && blank_line(data, s) {
+            blank += 1;
+        }
+    }
+    (lines, lines - blank)
+}
+
 impl RangeJob {
     /// Decodes the range, handing each batch to `emit`; stops early when `emit` returns false.
     fn run(&self, emit: &mut dyn FnMut(RecordBatch) -> bool) -> datafusion::error::Result<()> {
         let data = self.input.bytes.as_slice();
-        let mut pos = self.start;
-        if pos > 0 && data[pos - 1] != b'\n' {
-            pos = match memchr::memchr(b'\n', &data[pos..]) {
-                Some(i) => pos + i + 1,
-                None => data.len(),
-            };
-        }
+        let line_start_at = |pos: usize| -> usize {
+            if pos == 0 || pos >= data.len() || data[pos - 1] == b'\n' {
+                pos.min(data.len())
+            } else {
+                memchr::memchr(b'\n', &data[pos..]).map_or(data.len(), |i| pos + i + 1)
+            }
+        };
+        let mut pos = line_start_at(self.start);
+        // The first line start at or after the range's end: where the next range begins.
+        let boundary = line_start_at(self.end).max(pos);
         let mut first_line_number: Option<u64> = None;
         let mut lines_before = 0u64;
         let mut builders = self.new_builders();
         let mut rows = 0usize;
         let mut captured: Vec<Captured> = Vec::new();
+        let mut spans: Vec<fastjson::Span> = Vec::new();
+        let mut values: Vec<FieldValue> = vec![FieldValue::Missing; self.layout.targets.len()];
         let mut records = 0u64;
         let range_start = pos;
-        while pos < self.end && pos < data.len() {
+        let (mut next_literal, mut next_escape) = (None, None);
+        while pos < boundary {
+            if let Some(pre) = &self.prefilter
+                && pos > 0
+            {
+                // Jump to the next line that holds the literal (or an escape); the lines between
+                // are counted, not read.
+                let hit = next_match(&pre.literals[0], data, pos, &mut next_literal)
+                    .min(next_match(&pre.escape, data, pos, &mut next_escape));
+                let target = if hit >= boundary {
+                    boundary
+                } else {
+                    memchr::memrchr(b'\n', &data[pos..hit]).map_or(pos, |i| pos + i + 1)
+                };
+                if target > pos {
+                    if self.input.bytes.changed() {
+                        self.stats.note_problem(format!(
+                            "{} changed while being read (it shrank); lines from byte {pos} on were not read",
+                            self.input.display
+                        ));
+                        break;
+                    }
+                    let (lines, non_blank) = count_lines(data, pos, target);
+                    lines_before += lines;
+                    records += non_blank;
+                    pos = target;
+                    if pos >= boundary {
+                        break;
+                    }
+                }
+            }
             let line_end = memchr::memchr(b'\n', &data[pos..]).map_or(data.len(), |i| pos + i);
             if self.input.bytes.changed() {
                 self.stats.note_problem(format!(
@@ -604,21 +744,59 @@ impl RangeJob {
                 continue;
             }
             records += 1;
+            if let Some(pre) = &self.prefilter
+                && pre.literals.len() > 1
+                && !pre.may_match(line)
+            {
+                continue;
+            }
             let trimmed = line.trim_ascii_start();
+            let base = trimmed.as_ptr() as usize - data.as_ptr() as usize;
             let mut json_ok = false;
             let mut problem: Option<String> = None;
-            if self.layout.needs_json && trimmed.first() == Some(&b'{') {
-                match extract::extract(trimmed, &self.layout.targets, &mut captured) {
-                    Ok(()) => json_ok = true,
-                    Err(e) => problem = Some(e.0),
+            let json_start = if !self.layout.needs_json {
+                None
+            } else if trimmed.first() == Some(&b'{') {
+                Some(0)
+            } else {
+                lambda::embedded_json_start(trimmed)
+            };
+            if let Some(start) = json_start {
+                let plain_json = start == 0;
+                if fastjson::scan(trimmed, start, &self.layout.fast_targets, &mut spans)
+                    == fastjson::Scan::Done
+                {
+                    json_ok = true;
+                    for (value, span) in values.iter_mut().zip(&spans) {
+                        *value = match *span {
+                            fastjson::Span::Missing => FieldValue::Missing,
+                            fastjson::Span::Plain(s, e) => {
+                                FieldValue::At(base + s as usize, base + e as usize)
+                            }
+                            fastjson::Span::Raw(s, e) => {
+                                match std::str::from_utf8(&trimmed[s as usize..e as usize])
+                                    .ok()
+                                    .and_then(extract::raw_text)
+                                {
+                                    Some(t) => FieldValue::Owned(t),
+                                    None => FieldValue::Missing,
+                                }
+                            }
+                        };
+                    }
+                } else {
+                    match extract::extract(&trimmed[start..], &self.layout.targets, &mut captured) {
+                        Ok(()) => {
+                            json_ok = true;
+                            for (value, c) in values.iter_mut().zip(captured.iter_mut()) {
+                                *value = c.take().map_or(FieldValue::Missing, FieldValue::Owned);
+                            }
+                        }
+                        // A Lambda line that is not JSON after its prefix is a plain record.
+                        Err(e) if plain_json => problem = Some(e.0),
+                        Err(_) => {}
+                    }
                 }
-            } else if self.layout.needs_json
-                && let Some(start) = lambda::embedded_json_start(trimmed)
-            {
-                // A Lambda line: the JSON object after the time, request id and level. Not
-                // being JSON is fine here: the line is still a plain record.
-                json_ok = extract::extract(&trimmed[start..], &self.layout.targets, &mut captured)
-                    .is_ok();
             } else if self.layout.needs_json
                 && trimmed.first() == Some(&b'[')
                 && serde_json::from_slice::<serde::de::IgnoredAny>(trimmed).is_ok()
@@ -640,8 +818,7 @@ impl RangeJob {
                 });
             }
             if !json_ok {
-                captured.clear();
-                captured.resize(self.layout.targets.len(), None);
+                values.fill(FieldValue::Missing);
             }
             // A plain-text line may start with its time.
             let text_time = if self.layout.reads_time && trimmed.first() != Some(&b'{') {
@@ -656,7 +833,7 @@ impl RangeJob {
             } else {
                 None
             };
-            self.append_row(&mut builders, line, offset, &captured, text_time);
+            self.append_row(&mut builders, data, line, offset, &values, text_time);
             rows += 1;
             if rows == self.batch_size {
                 let batch = self.finish(&mut builders, rows)?;
@@ -700,9 +877,10 @@ impl RangeJob {
     fn append_row(
         &self,
         builders: &mut [Builder],
+        data: &[u8],
         line: &[u8],
         offset: usize,
-        captured: &[Captured],
+        values: &[FieldValue],
         text_time: Option<i64>,
     ) {
         for (source, builder) in self.layout.columns.iter().zip(builders.iter_mut()) {
@@ -712,7 +890,7 @@ impl RangeJob {
                         .layout
                         .timestamp_slots
                         .iter()
-                        .find_map(|&slot| captured.get(slot).and_then(|v| v.as_deref()))
+                        .find_map(|&slot| values.get(slot).and_then(|v| v.text(data)))
                         .and_then(timestamp::parse_timestamp_text)
                         .or(text_time);
                     b.append_option(ts);
@@ -734,7 +912,7 @@ impl RangeJob {
                     b.append_value(format!("{}:{offset}", self.input.display))
                 }
                 (ColumnSource::Json(slot), Builder::Text(b)) => {
-                    b.append_option(captured.get(*slot).and_then(|v| v.as_deref()))
+                    b.append_option(values.get(*slot).and_then(|v| v.text(data)))
                 }
                 (_, Builder::Text(b)) => b.append_null(),
                 (_, Builder::Time(b)) => b.append_null(),

@@ -387,7 +387,7 @@ impl Engine {
             for p in source.problems() {
                 stats.note_problem(p.clone());
             }
-            tables.push(source.table(&request.columns, stats.clone())?);
+            tables.push(source.table(&request.columns, &request.required, stats.clone())?);
         }
         if execute {
             for table in lowered.lookup_tables() {

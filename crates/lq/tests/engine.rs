@@ -69,3 +69,28 @@ fn streaming_yields_the_same_rows() {
     });
     assert_eq!(rows, "n\n1\n3\n4\n5\n6\n");
 }
+
+#[test]
+fn prefiltered_lines_are_counted_and_answers_unchanged() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../testdata/logs/prefilter.ndjson");
+    let size = std::fs::metadata(&path).expect("test file").len();
+    for partitions in [1, 3, 8] {
+        // `/timeou[t]/` is no plain literal, so that query reads every line.
+        let run = |q: &str| {
+            engine(partitions)
+                .run(q, vec![Input::path(&path)])
+                .expect("query runs")
+        };
+        let skipped = run("filter message like /timeout/ | stats count(*) as n");
+        let read = run("filter message like /timeou[t]/ | stats count(*) as n");
+        assert_eq!(skipped.to_csv(), "n\n5\n");
+        assert_eq!(read.to_csv(), skipped.to_csv());
+        for r in [&skipped, &read] {
+            assert_eq!(r.stats.records_scanned, 11, "{partitions} partitions");
+            assert_eq!(r.stats.bytes_scanned, size);
+            let lines: Vec<u64> = r.stats.malformed_examples.iter().map(|m| m.line).collect();
+            assert_eq!(lines, [11], "{partitions} partitions");
+        }
+    }
+}

@@ -116,6 +116,8 @@ pub struct SourceRequest {
     pub source: Option<Source>,
     /// The columns the table must provide.
     pub columns: Vec<String>,
+    /// Texts every line the query can use contains ([`crate::prefilter::required_texts`]).
+    pub required: Vec<String>,
 }
 
 /// A query lowered to plan steps, waiting for the tables that provide its source columns.
@@ -148,11 +150,13 @@ impl LoweredQuery {
         let mut out = vec![SourceRequest {
             source: self.lowering.source_command.clone(),
             columns: self.source_columns(),
+            required: self.lowering.required.clone(),
         }];
         for side in &self.lowering.sides {
             out.push(SourceRequest {
                 source: side.source_command.clone(),
                 columns: side.source.iter().cloned().collect(),
+                required: side.required.clone(),
             });
         }
         out
@@ -450,6 +454,8 @@ pub(crate) struct Lowering {
     stats_outputs: Vec<String>,
     /// The `SOURCE` command, if any.
     source_command: Option<Source>,
+    /// Texts every line the query can use contains.
+    required: Vec<String>,
     /// Sub-queries: the right sides of `join` and the queries of `in (...)`.
     sides: Vec<Lowering>,
     /// The time range read.
@@ -507,6 +513,7 @@ impl Lowering {
             agg_counter: 0,
             stats_outputs: Vec::new(),
             source_command: None,
+            required: Vec::new(),
             sides: Vec::new(),
             scan_range: (None, None),
             estimate: false,
@@ -590,6 +597,7 @@ impl Lowering {
 
     fn walk(&mut self, query: &Query, main: bool) -> Result<(), Diagnostic> {
         self.check_placement(query)?;
+        self.required = crate::prefilter::required_texts(query);
         self.time_range(query)?;
         let (start, end) = self.scan_range;
         if start.is_some() || end.is_some() {

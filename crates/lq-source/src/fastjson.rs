@@ -1,0 +1,556 @@
+//! A validating single-pass scanner that finds the requested flattened fields of a JSON object line
+//! and returns them as byte ranges of the line, with no allocation per line.
+//!
+//! It is an accelerator for [`crate::extract::extract`], never a second definition of JSON: whenever a
+//! line has anything it does not handle exactly as serde_json would (`\u` escapes, nesting deeper
+//! than [`MAX_DEPTH`], a syntax error, a field both captured and descended into), it answers
+//! [`Scan::Unsure`] and the caller uses the serde_json path, which decides. Everything it accepts,
+//! serde_json accepts too, with the same captured values.
+
+/// Nesting beyond this is left to serde_json (which refuses more than 128 levels).
+pub const MAX_DEPTH: usize = 100;
+
+/// Where a captured value is, and how to turn it into text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Span {
+    /// Absent or JSON `null`.
+    Missing,
+    /// The text is exactly these bytes: a number, `true`/`false`, or a string's content without
+    /// escapes (valid UTF-8).
+    Plain(u32, u32),
+    /// A string with escapes, an object or a list (the whole raw JSON value): needs decoding.
+    Raw(u32, u32),
+}
+
+/// The scanner's verdict on one line.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Scan {
+    /// The line is a valid JSON object; the spans are filled.
+    Done,
+    /// Use the general path.
+    Unsure,
+}
+
+/// Requested paths, compiled for the scanner.
+#[derive(Debug, Clone, Default)]
+pub struct FastTargets {
+    leaves: Vec<(Vec<u8>, usize)>,
+    prefixes: Vec<Vec<u8>>,
+    slots: usize,
+    /// False when a path is both captured and has requested paths below it.
+    usable: bool,
+}
+
+impl FastTargets {
+    /// Compiles flattened paths; path `i` is captured into slot `i`.
+    pub fn new<S: AsRef<str>>(paths: &[S]) -> Self {
+        let mut t = FastTargets {
+            slots: paths.len(),
+            usable: true,
+            ..Default::default()
+        };
+        for (i, path) in paths.iter().enumerate() {
+            let path = path.as_ref().as_bytes();
+            if !t.leaves.iter().any(|(p, _)| p == path) {
+                t.leaves.push((path.to_vec(), i));
+            }
+            for (at, _) in path.iter().enumerate().filter(|(_, b)| **b == b'.') {
+                let prefix = path[..at].to_vec();
+                if !t.prefixes.contains(&prefix) {
+                    t.prefixes.push(prefix);
+                }
+            }
+        }
+        t.usable = !t
+            .leaves
+            .iter()
+            .any(|(leaf, _)| t.prefixes.iter().any(|p| p == leaf));
+        t
+    }
+
+    /// Whether the scanner can serve these paths at all.
+    pub fn usable(&self) -> bool {
+        self.usable
+    }
+}
+
+/// Scans `line[start..]` (which must begin with `{`), filling `out` with one span per slot.
+///
+/// ```
+/// use lq_source::fastjson::{FastTargets, Scan, Span, scan};
+/// let line = br#"{"a":{"b":12,"c":"x\ty"},"d":null}"#;
+/// let targets = FastTargets::new(&["a.b", "a.c", "d", "e"]);
+/// let mut out = Vec::new();
+/// assert_eq!(scan(line, 0, &targets, &mut out), Scan::Done);
+/// assert_eq!(out, vec![Span::Plain(10, 12), Span::Raw(17, 23), Span::Missing, Span::Missing]);
+/// ```
+pub fn scan(line: &[u8], start: usize, targets: &FastTargets, out: &mut Vec<Span>) -> Scan {
+    out.clear();
+    out.resize(targets.slots, Span::Missing);
+    if !targets.usable {
+        return Scan::Unsure;
+    }
+    let mut s = Scanner {
+        b: line,
+        pos: start,
+        targets,
+        out,
+        path: Vec::with_capacity(64),
+    };
+    s.ws();
+    match s.object(0, 0) {
+        Some(()) => {
+            s.ws();
+            if s.pos == line.len() {
+                Scan::Done
+            } else {
+                Scan::Unsure
+            }
+        }
+        None => Scan::Unsure,
+    }
+}
+
+struct Scanner<'a, 'o> {
+    b: &'a [u8],
+    pos: usize,
+    targets: &'a FastTargets,
+    out: &'o mut Vec<Span>,
+    path: Vec<u8>,
+}
+
+const ONES: u64 = 0x0101_0101_0101_0101;
+const HIGHS: u64 = 0x8080_8080_8080_8080;
+
+/// Bytes of `w` that are `"`, `\`, a control character or non-ASCII: the lowest flagged byte is exact.
+#[inline(always)]
+fn special(w: u64) -> u64 {
+    let quote = w ^ (ONES * b'"' as u64);
+    let slash = w ^ (ONES * b'\\' as u64);
+    let zero_q = quote.wrapping_sub(ONES) & !quote;
+    let zero_s = slash.wrapping_sub(ONES) & !slash;
+    let control = w.wrapping_sub(ONES * 0x20) & !w;
+    (zero_q | zero_s | control | w) & HIGHS
+}
+
+impl Scanner<'_, '_> {
+    #[inline(always)]
+    fn ws(&mut self) {
+        while let Some(&c) = self.b.get(self.pos) {
+            if c == b' ' || c == b'\t' || c == b'\r' || c == b'\n' {
+                self.pos += 1;
+            } else {
+                break;
+            }
+        }
+    }
+
+    #[inline(always)]
+    fn eat(&mut self, c: u8) -> Option<()> {
+        if self.b.get(self.pos) == Some(&c) {
+            self.pos += 1;
+            Some(())
+        } else {
+            None
+        }
+    }
+
+    /// After the opening quote: skips to just past the closing quote. Returns whether the string
+    /// had escapes. `\u` escapes, control characters and invalid UTF-8 give `None`.
+    #[inline(always)]
+    fn string(&mut self) -> Option<bool> {
+        let b = self.b;
+        let begin = self.pos;
+        let mut escaped = false;
+        let mut non_ascii = false;
+        let mut i = self.pos;
+        loop {
+            while i + 8 <= b.len() {
+                let w = u64::from_le_bytes(b[i..i + 8].try_into().ok()?);
+                let m = special(w);
+                if m != 0 {
+                    i += (m.trailing_zeros() / 8) as usize;
+                    break;
+                }
+                i += 8;
+            }
+            let c = *b.get(i)?;
+            match c {
+                b'"' => {
+                    if non_ascii {
+                        std::str::from_utf8(&b[begin..i]).ok()?;
+                    }
+                    self.pos = i + 1;
+                    return Some(escaped);
+                }
+                b'\\' => {
+                    match b.get(i + 1)? {
+                        b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't' => {}
+                        _ => return None,
+                    }
+                    escaped = true;
+                    i += 2;
+                }
+                0..=0x1f => return None,
+                0x80.. => {
+                    non_ascii = true;
+                    i += 1;
+                }
+                _ => i += 1,
+            }
+        }
+    }
+
+    fn number(&mut self) -> Option<()> {
+        let b = self.b;
+        let mut i = self.pos;
+        if b.get(i) == Some(&b'-') {
+            i += 1;
+        }
+        match b.get(i)? {
+            b'0' => i += 1,
+            b'1'..=b'9' => {
+                while b.get(i).is_some_and(u8::is_ascii_digit) {
+                    i += 1;
+                }
+            }
+            _ => return None,
+        }
+        if b.get(i) == Some(&b'.') {
+            i += 1;
+            let d = i;
+            while b.get(i).is_some_and(u8::is_ascii_digit) {
+                i += 1;
+            }
+            if i == d {
+                return None;
+            }
+        }
+        if matches!(b.get(i), Some(b'e' | b'E')) {
+            i += 1;
+            if matches!(b.get(i), Some(b'+' | b'-')) {
+                i += 1;
+            }
+            let d = i;
+            while b.get(i).is_some_and(u8::is_ascii_digit) {
+                i += 1;
+            }
+            if i == d {
+                return None;
+            }
+        }
+        self.pos = i;
+        Some(())
+    }
+
+    fn word(&mut self, w: &[u8]) -> Option<()> {
+        if self.b.get(self.pos..self.pos + w.len()) == Some(w) {
+            self.pos += w.len();
+            Some(())
+        } else {
+            None
+        }
+    }
+
+    /// Skips any value, validating it.
+    fn skip(&mut self, depth: usize) -> Option<()> {
+        match *self.b.get(self.pos)? {
+            b'"' => {
+                self.pos += 1;
+                self.string().map(|_| ())
+            }
+            b'{' => {
+                if depth >= MAX_DEPTH {
+                    return None;
+                }
+                self.pos += 1;
+                self.ws();
+                if self.eat(b'}').is_some() {
+                    return Some(());
+                }
+                loop {
+                    self.eat(b'"')?;
+                    self.string()?;
+                    self.ws();
+                    self.eat(b':')?;
+                    self.ws();
+                    self.skip(depth + 1)?;
+                    self.ws();
+                    match *self.b.get(self.pos)? {
+                        b',' => {
+                            self.pos += 1;
+                            self.ws();
+                        }
+                        b'}' => {
+                            self.pos += 1;
+                            return Some(());
+                        }
+                        _ => return None,
+                    }
+                }
+            }
+            b'[' => {
+                if depth >= MAX_DEPTH {
+                    return None;
+                }
+                self.pos += 1;
+                self.ws();
+                if self.eat(b']').is_some() {
+                    return Some(());
+                }
+                loop {
+                    self.skip(depth + 1)?;
+                    self.ws();
+                    match *self.b.get(self.pos)? {
+                        b',' => {
+                            self.pos += 1;
+                            self.ws();
+                        }
+                        b']' => {
+                            self.pos += 1;
+                            return Some(());
+                        }
+                        _ => return None,
+                    }
+                }
+            }
+            b't' => self.word(b"true"),
+            b'f' => self.word(b"false"),
+            b'n' => self.word(b"null"),
+            _ => self.number(),
+        }
+    }
+
+    /// The value at the current path (already in `self.path`).
+    fn value(&mut self, depth: usize) -> Option<()> {
+        let path = self.path.as_slice();
+        let slot = self
+            .targets
+            .leaves
+            .iter()
+            .find(|(p, _)| p == path)
+            .map(|(_, s)| *s);
+        let descend = slot.is_none() && self.targets.prefixes.iter().any(|p| p == path);
+        let start = self.pos;
+        let first = *self.b.get(start)?;
+        if descend {
+            return match first {
+                b'{' => self.object(start, depth + 1),
+                b'[' => self.array(depth + 1),
+                // serde_json's own walk decides what a scalar at a prefix means.
+                _ => None,
+            };
+        }
+        self.skip(depth + 1)?;
+        if let Some(slot) = slot {
+            let end = self.pos;
+            let (s, e) = (start as u32, end as u32);
+            self.out[slot] = match first {
+                b'"' => {
+                    if self.b[start + 1..end - 1].contains(&b'\\') {
+                        Span::Raw(s, e)
+                    } else {
+                        Span::Plain(s + 1, e - 1)
+                    }
+                }
+                b'n' => Span::Missing,
+                b'{' | b'[' => Span::Raw(s, e),
+                _ => Span::Plain(s, e),
+            };
+        }
+        Some(())
+    }
+
+    fn object(&mut self, _start: usize, depth: usize) -> Option<()> {
+        if depth >= MAX_DEPTH {
+            return None;
+        }
+        self.eat(b'{')?;
+        self.ws();
+        if self.eat(b'}').is_some() {
+            return Some(());
+        }
+        let base = self.path.len();
+        loop {
+            self.eat(b'"')?;
+            let key_start = self.pos;
+            if self.string()? {
+                // Escaped keys are rare: serde_json decodes them.
+                return None;
+            }
+            let key_end = self.pos - 1;
+            self.ws();
+            self.eat(b':')?;
+            self.ws();
+            self.path.truncate(base);
+            if base > 0 {
+                self.path.push(b'.');
+            }
+            self.path.extend_from_slice(&self.b[key_start..key_end]);
+            self.value(depth)?;
+            self.path.truncate(base);
+            self.ws();
+            match *self.b.get(self.pos)? {
+                b',' => {
+                    self.pos += 1;
+                    self.ws();
+                }
+                b'}' => {
+                    self.pos += 1;
+                    return Some(());
+                }
+                _ => return None,
+            }
+        }
+    }
+
+    fn array(&mut self, depth: usize) -> Option<()> {
+        if depth >= MAX_DEPTH {
+            return None;
+        }
+        self.eat(b'[')?;
+        self.ws();
+        if self.eat(b']').is_some() {
+            return Some(());
+        }
+        let base = self.path.len();
+        let mut index = 0usize;
+        loop {
+            self.path.truncate(base);
+            if base > 0 {
+                self.path.push(b'.');
+            }
+            self.path
+                .extend_from_slice(itoa_usize(index, &mut [0u8; 20]).as_bytes());
+            self.value(depth)?;
+            self.path.truncate(base);
+            index += 1;
+            self.ws();
+            match *self.b.get(self.pos)? {
+                b',' => {
+                    self.pos += 1;
+                    self.ws();
+                }
+                b']' => {
+                    self.pos += 1;
+                    return Some(());
+                }
+                _ => return None,
+            }
+        }
+    }
+}
+
+fn itoa_usize(mut n: usize, buf: &mut [u8; 20]) -> &str {
+    let mut i = buf.len();
+    loop {
+        i -= 1;
+        buf[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    std::str::from_utf8(&buf[i..]).unwrap_or("0")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::extract::{Targets, extract};
+
+    /// The scanner agrees with the serde_json path wherever it answers.
+    fn agrees(line: &str, paths: &[&str]) -> Scan {
+        let fast_targets = FastTargets::new(paths);
+        let mut spans = Vec::new();
+        let verdict = scan(line.as_bytes(), 0, &fast_targets, &mut spans);
+        let mut captured = Vec::new();
+        let slow = extract(line.as_bytes(), &Targets::new(paths), &mut captured);
+        if verdict == Scan::Done {
+            assert!(
+                slow.is_ok(),
+                "fast accepted what serde_json refuses: {line}"
+            );
+            let fast: Vec<Option<String>> = spans
+                .iter()
+                .map(|s| match *s {
+                    Span::Missing => None,
+                    Span::Plain(a, b) => Some(line[a as usize..b as usize].to_string()),
+                    Span::Raw(a, b) => crate::extract::raw_text(&line[a as usize..b as usize]),
+                })
+                .collect();
+            assert_eq!(fast, captured, "{line}");
+        }
+        verdict
+    }
+
+    #[test]
+    fn agrees_with_serde_on_valid_lines() {
+        let paths = ["a", "b.c", "b.d.0", "e", "f", "g.h"];
+        for line in [
+            r#"{"a":"x","b":{"c":1.5e3,"d":[true,false]},"e":null}"#,
+            r#" { "a" : "x y" , "b" : { "c" : -0 } , "f" : [ 1 , { "z" : 2 } ] } "#,
+            r#"{"a":"tab\there \"q\" \\ \/","e":{"k":[1,2,{"x":null}]}}"#,
+            r#"{"a":"é ü 漢字","b.c":"dotted key"}"#,
+            r#"{"a":1,"a":2,"a":null}"#,
+            r#"{"g":{"h":"x"},"g":{"h":"y"}}"#,
+            r#"{}"#,
+            r#"{"b":{"d":[]}}"#,
+        ] {
+            assert_eq!(agrees(line, &paths), Scan::Done, "{line}");
+        }
+    }
+
+    #[test]
+    fn leaves_doubtful_lines_to_serde() {
+        let paths = ["a", "b.c"];
+        for line in [
+            r#"{"a":"\u00e9"}"#,
+            r#"{"a":1,}"#,
+            r#"{"a":01}"#,
+            r#"{"a":1.}"#,
+            r#"{"a":tru}"#,
+            r#"{"a":"x"} trailing"#,
+            r#"{"a":"ctl"#,
+            "{\"a\":\"ctl\u{1}\"}",
+            r#"{"b":5}"#,
+            r#"{"a\"b":1}"#,
+            r#"{"a":[1 2]}"#,
+            r#"{"a" 1}"#,
+        ] {
+            assert_eq!(agrees(line, &paths), Scan::Unsure, "{line}");
+        }
+        let deep = format!("{{\"a\":{}{}}}", "[".repeat(200), "]".repeat(200));
+        assert_eq!(agrees(&deep, &paths), Scan::Unsure);
+        // Invalid UTF-8 inside a string.
+        let mut bad = br#"{"a":""#.to_vec();
+        bad.extend_from_slice(&[0xff, b'"', b'}']);
+        let mut out = Vec::new();
+        assert_eq!(
+            scan(&bad, 0, &FastTargets::new(&paths), &mut out),
+            Scan::Unsure
+        );
+    }
+
+    #[test]
+    fn captured_prefix_is_left_to_serde() {
+        let t = FastTargets::new(&["request", "request.status"]);
+        assert!(!t.usable());
+    }
+
+    #[test]
+    fn special_finds_the_first_interesting_byte() {
+        for (i, c) in [b'"', b'\\', 0x01, 0x1f, 0x80, 0xff]
+            .into_iter()
+            .enumerate()
+        {
+            let mut w = [b'a'; 8];
+            w[i + 1] = c;
+            w[7] = b'"';
+            let m = special(u64::from_le_bytes(w));
+            assert_eq!(m.trailing_zeros() / 8, (i + 1) as u32);
+        }
+        assert_eq!(special(u64::from_le_bytes(*b"abcdefgh")), 0);
+        assert_eq!(special(u64::from_le_bytes(*b" ~!#$%&'")), 0);
+    }
+}
