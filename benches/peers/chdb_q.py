@@ -8,7 +8,7 @@ import sys
 
 import chdb
 
-STRUCTURE = ("timestamp DateTime64(3, 'UTC'), level Nullable(String), service Nullable(String), "
+STRUCTURE = ("timestamp DateTime64(3, \\'UTC\\'), level Nullable(String), service Nullable(String), "
              "message Nullable(String), user_id Nullable(Int64), request Tuple(path Nullable(String), "
              "status Nullable(Int64), latency_ms Nullable(Float64), bytes Nullable(Int64), "
              "headers Tuple(user_agent Nullable(String)))")
@@ -20,7 +20,7 @@ SQL = {
           "ORDER BY timestamp DESC LIMIT 20",
     "Q4": "SELECT service, avg(request.latency_ms), max(request.latency_ms), "
           "quantileExactInclusive(0.99)(request.latency_ms) FROM logs GROUP BY service",
-    "Q5": "SELECT toUnixTimestamp64Milli(toStartOfInterval(timestamp, INTERVAL 5 MINUTE)) AS b, count(*) "
+    "Q5": "SELECT toUnixTimestamp(toStartOfInterval(timestamp, INTERVAL 5 MINUTE)) * 1000 AS b, count(*) "
           "FROM logs GROUP BY b",
     "Q6": "SELECT request.path AS p, count(*) AS c FROM logs GROUP BY p ORDER BY c DESC LIMIT 10",
     "Q7": "SELECT service, count(*) FROM logs WHERE match(message, 'timeout') GROUP BY service",

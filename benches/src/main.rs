@@ -537,24 +537,65 @@ fn rows(ndjson: &str) -> Vec<Vec<Cell>> {
     out
 }
 
-/// Whether two answers agree: the same rows (order aside: ties may come in any order), numbers
-/// within a relative 1e-6 (percentiles are interpolated with a quantised weight in DataFusion).
-fn same_answer(a: &str, b: &str) -> Result<(), String> {
+/// Whether two answers agree: the same rows (order aside), numbers within a relative 1e-6
+/// (percentiles are interpolated with a quantised weight in DataFusion). With `limit`, rows that tie
+/// at the cut may differ: `Ok(true)` says the answers differ only there.
+fn same_answer(a: &str, b: &str, limited: bool) -> Result<bool, String> {
     let (ra, rb) = (rows(a), rows(b));
     if ra.len() != rb.len() {
         return Err(format!("{} rows against {}", ra.len(), rb.len()));
     }
-    for (x, y) in ra.iter().zip(&rb) {
-        let ok = x.len() == y.len()
-            && x.iter().zip(y).all(|(p, q)| match (p, q) {
-                (Cell::Num(p), Cell::Num(q)) => (p - q).abs() <= 1e-6 * p.abs().max(q.abs()) + 1e-9,
-                _ => p == q,
-            });
-        if !ok {
-            return Err(format!("{x:?} against {y:?}"));
-        }
+    let close = |p: &Cell, q: &Cell| match (p, q) {
+        (Cell::Num(p), Cell::Num(q)) => (p - q).abs() <= 1e-6 * p.abs().max(q.abs()) + 1e-9,
+        _ => p == q,
+    };
+    let same_row = |x: &Vec<Cell>, y: &Vec<Cell>| {
+        x.len() == y.len() && x.iter().zip(y).all(|(p, q)| close(p, q))
+    };
+    let only = |r1: &[Vec<Cell>], r2: &[Vec<Cell>]| -> Vec<Vec<Cell>> {
+        r1.iter()
+            .filter(|x| !r2.iter().any(|y| same_row(x, y)))
+            .cloned()
+            .collect()
+    };
+    let (only_a, only_b) = (only(&ra, &rb), only(&rb, &ra));
+    if only_a.is_empty() && only_b.is_empty() {
+        return Ok(false);
     }
-    Ok(())
+    let first_difference = format!("{:?} against {:?}", only_a.first(), only_b.first());
+    if !limited {
+        return Err(first_difference);
+    }
+    // A tie at the cut: some numeric column holds the same values in both answers, and every row
+    // found in only one of them has that column's extreme value.
+    let width = ra.first().map_or(0, Vec::len);
+    let tie = (0..width).any(|k| {
+        let values = |r: &[Vec<Cell>]| -> Option<Vec<f64>> {
+            let mut v: Vec<f64> = r
+                .iter()
+                .map(|row| match row.get(k) {
+                    Some(Cell::Num(n)) => Some(*n),
+                    _ => None,
+                })
+                .collect::<Option<_>>()?;
+            v.sort_by(|x, y| x.total_cmp(y));
+            Some(v)
+        };
+        let (Some(va), Some(vb)) = (values(&ra), values(&rb)) else {
+            return false;
+        };
+        if va != vb || va.is_empty() {
+            return false;
+        }
+        let (lo, hi) = (va[0], va[va.len() - 1]);
+        [lo, hi].into_iter().any(|edge| {
+            only_a
+                .iter()
+                .chain(&only_b)
+                .all(|row| matches!(row.get(k), Some(Cell::Num(n)) if *n == edge))
+        })
+    });
+    if tie { Ok(true) } else { Err(first_difference) }
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -618,8 +659,10 @@ fn report(
         for (peer, results) in peers {
             match &results[i] {
                 Some(p) => {
-                    let verdict = match same_answer(&m.answer, &p.answer) {
-                        Ok(()) => "same".to_string(),
+                    let limited = q.text.to_ascii_lowercase().contains("limit");
+                    let verdict = match same_answer(&m.answer, &p.answer, limited) {
+                        Ok(false) => "same".to_string(),
+                        Ok(true) => "same (ties at the limit)".to_string(),
                         Err(e) => {
                             mismatches.insert(format!("{} {peer}", q.id), e);
                             "DIFFERENT".to_string()
@@ -628,7 +671,7 @@ fn report(
                     out.push_str(&format!(
                         " {:.3}{} | {:.2} | {:.0} / {:.0} | {verdict} |",
                         p.wall,
-                        if p.runs == 1 { " (1 run)" } else { "" },
+                        if p.runs < args.runs { " (1 run)" } else { "" },
                         m.wall / p.wall,
                         mib(p.peak_anon),
                         mib(p.peak_rss),
@@ -656,15 +699,30 @@ mod tests {
     fn answers_compare_by_value_not_by_form() {
         let lq = "{\"@timestamp\":\"2024-03-15 00:05:00.000\",\"count(*)\":\"12\"}\n{\"@timestamp\":\"2024-03-15 00:00:00.000\",\"count(*)\":3}\n";
         let duck = "{\"b\":1710460800000,\"c\":3}\n{\"b\":1710461100000,\"c\":12}\n";
-        assert_eq!(same_answer(lq, duck), Ok(()));
+        assert_eq!(same_answer(lq, duck, false), Ok(false));
         let jq = "{\"b\":\"2024-03-15T00:00:00.000Z\",\"c\":3}\n{\"b\":\"2024-03-15T00:05:00.000Z\",\"c\":13}\n";
-        assert!(same_answer(lq, jq).is_err());
-        assert!(same_answer(lq, "{\"b\":1710460800000,\"c\":3}\n").is_err());
+        assert!(same_answer(lq, jq, false).is_err());
+        assert!(same_answer(lq, "{\"b\":1710460800000,\"c\":3}\n", false).is_err());
         assert_eq!(
-            same_answer("{\"p\":289.6263600}", "{\"p\":289.62636000000236}"),
-            Ok(())
+            same_answer("{\"p\":289.6263600}", "{\"p\":289.62636000000236}", false),
+            Ok(false)
         );
-        assert!(same_answer("{\"s\":\"cart\"}", "{\"s\":\"carts\"}").is_err());
+        assert!(same_answer("{\"s\":\"cart\"}", "{\"s\":\"carts\"}", false).is_err());
+    }
+
+    #[test]
+    fn ties_at_a_limit_may_differ() {
+        let a = "{\"u\":\"a\",\"n\":5}\n{\"u\":\"b\",\"n\":1}\n";
+        let b = "{\"u\":\"a\",\"n\":5}\n{\"u\":\"c\",\"n\":1}\n";
+        assert_eq!(same_answer(a, b, true), Ok(true));
+        assert!(same_answer(a, b, false).is_err());
+        let c = "{\"u\":\"c\",\"n\":5}\n{\"u\":\"b\",\"n\":1}\n";
+        assert_eq!(same_answer(a, c, true), Ok(true));
+        let d = "{\"u\":\"a\",\"n\":4}\n{\"u\":\"b\",\"n\":1}\n";
+        assert!(same_answer(a, d, true).is_err());
+        let e = "{\"u\":\"z\",\"n\":3}\n{\"u\":\"b\",\"n\":1}\n{\"u\":\"a\",\"n\":5}\n";
+        let f = "{\"u\":\"y\",\"n\":3}\n{\"u\":\"b\",\"n\":1}\n{\"u\":\"a\",\"n\":5}\n";
+        assert!(same_answer(e, f, true).is_err());
     }
 
     #[test]
