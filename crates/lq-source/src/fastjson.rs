@@ -31,46 +31,91 @@ pub enum Scan {
     Unsure,
 }
 
-/// Requested paths, compiled for the scanner.
-#[derive(Debug, Clone, Default)]
+/// Requested paths, compiled for the scanner: a tree of path segments.
+#[derive(Debug, Clone)]
 pub struct FastTargets {
-    leaves: Vec<(Vec<u8>, usize)>,
-    prefixes: Vec<Vec<u8>>,
+    nodes: Vec<Node>,
     slots: usize,
     /// False when a path is both captured and has requested paths below it.
     usable: bool,
+}
+
+#[derive(Debug, Clone, Default)]
+struct Node {
+    children: Vec<(Vec<u8>, usize)>,
+    slot: Option<usize>,
+    /// Some child is a list index.
+    numeric_children: bool,
+}
+
+impl Default for FastTargets {
+    fn default() -> Self {
+        FastTargets::new::<&str>(&[])
+    }
 }
 
 impl FastTargets {
     /// Compiles flattened paths; path `i` is captured into slot `i`.
     pub fn new<S: AsRef<str>>(paths: &[S]) -> Self {
         let mut t = FastTargets {
+            nodes: vec![Node::default()],
             slots: paths.len(),
             usable: true,
-            ..Default::default()
         };
         for (i, path) in paths.iter().enumerate() {
-            let path = path.as_ref().as_bytes();
-            if !t.leaves.iter().any(|(p, _)| p == path) {
-                t.leaves.push((path.to_vec(), i));
+            let mut node = 0;
+            for segment in path.as_ref().as_bytes().split(|b| *b == b'.') {
+                node = match t.child(node, segment) {
+                    Some(c) => c,
+                    None => {
+                        t.nodes.push(Node::default());
+                        let c = t.nodes.len() - 1;
+                        let parent = &mut t.nodes[node];
+                        parent.children.push((segment.to_vec(), c));
+                        parent.numeric_children |=
+                            !segment.is_empty() && segment.iter().all(u8::is_ascii_digit);
+                        c
+                    }
+                };
             }
-            for (at, _) in path.iter().enumerate().filter(|(_, b)| **b == b'.') {
-                let prefix = path[..at].to_vec();
-                if !t.prefixes.contains(&prefix) {
-                    t.prefixes.push(prefix);
-                }
-            }
+            // The first of repeated paths gets the values.
+            t.nodes[node].slot.get_or_insert(i);
         }
         t.usable = !t
-            .leaves
+            .nodes
             .iter()
-            .any(|(leaf, _)| t.prefixes.iter().any(|p| p == leaf));
+            .any(|n| n.slot.is_some() && !n.children.is_empty());
         t
     }
 
     /// Whether the scanner can serve these paths at all.
     pub fn usable(&self) -> bool {
         self.usable
+    }
+
+    #[inline(always)]
+    fn child(&self, node: usize, segment: &[u8]) -> Option<usize> {
+        self.nodes[node]
+            .children
+            .iter()
+            .find(|(label, _)| label.as_slice() == segment)
+            .map(|(_, c)| *c)
+    }
+
+    /// The node a JSON key leads to from `node`; a key with dots (`"a.b": ...`) walks several.
+    #[inline(always)]
+    fn lookup(&self, node: usize, key: &[u8]) -> Option<usize> {
+        if let Some(c) = self.child(node, key) {
+            return Some(c);
+        }
+        if !key.contains(&b'.') {
+            return None;
+        }
+        let mut at = node;
+        for segment in key.split(|b| *b == b'.') {
+            at = self.child(at, segment)?;
+        }
+        Some(at)
     }
 }
 
@@ -95,7 +140,7 @@ pub fn scan(line: &[u8], start: usize, targets: &FastTargets, out: &mut Vec<Span
         pos: start,
         targets,
         out,
-        path: Vec::with_capacity(64),
+        clean: clean(&line[start..]),
     };
     s.ws();
     match s.object(0, 0) {
@@ -116,7 +161,30 @@ struct Scanner<'a, 'o> {
     pos: usize,
     targets: &'a FastTargets,
     out: &'o mut Vec<Span>,
-    path: Vec<u8>,
+    /// The line has no control characters and no non-ASCII bytes, so strings need only be searched
+    /// for their closing quote and escapes.
+    clean: bool,
+}
+
+/// Whether `b` is printable ASCII throughout (no control characters, no bytes >= 0x80).
+#[inline]
+fn clean(b: &[u8]) -> bool {
+    let mut flags = 0u64;
+    let mut chunks = b.chunks_exact(8);
+    for c in &mut chunks {
+        let w = u64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]);
+        flags |= w.wrapping_sub(ONES * 0x20) | w;
+    }
+    let tail = chunks.remainder();
+    flags & HIGHS == 0 && tail.iter().all(|&c| (0x20..0x80).contains(&c))
+}
+
+/// Bytes of `w` that are `"` or `\`: the lowest flagged byte is exact.
+#[inline(always)]
+fn quote_or_escape(w: u64) -> u64 {
+    let quote = w ^ (ONES * b'"' as u64);
+    let slash = w ^ (ONES * b'\\' as u64);
+    (quote.wrapping_sub(ONES) & !quote | slash.wrapping_sub(ONES) & !slash) & HIGHS
 }
 
 const ONES: u64 = 0x0101_0101_0101_0101;
@@ -167,7 +235,11 @@ impl Scanner<'_, '_> {
         loop {
             while i + 8 <= b.len() {
                 let w = u64::from_le_bytes(b[i..i + 8].try_into().ok()?);
-                let m = special(w);
+                let m = if self.clean {
+                    quote_or_escape(w)
+                } else {
+                    special(w)
+                };
                 if m != 0 {
                     i += (m.trailing_zeros() / 8) as usize;
                     break;
@@ -321,47 +393,39 @@ impl Scanner<'_, '_> {
         }
     }
 
-    /// The value at the current path (already in `self.path`).
-    fn value(&mut self, depth: usize) -> Option<()> {
-        let path = self.path.as_slice();
-        let slot = self
-            .targets
-            .leaves
-            .iter()
-            .find(|(p, _)| p == path)
-            .map(|(_, s)| *s);
-        let descend = slot.is_none() && self.targets.prefixes.iter().any(|p| p == path);
+    /// The value reached through `node` of the target tree.
+    fn value(&mut self, node: usize, depth: usize) -> Option<()> {
+        let n = &self.targets.nodes[node];
         let start = self.pos;
         let first = *self.b.get(start)?;
-        if descend {
+        let Some(slot) = n.slot else {
             return match first {
-                b'{' => self.object(start, depth + 1),
-                b'[' => self.array(depth + 1),
+                b'{' => self.object(node, depth + 1),
+                b'[' => self.array(node, depth + 1),
                 // serde_json's own walk decides what a scalar at a prefix means.
                 _ => None,
             };
-        }
+        };
         self.skip(depth + 1)?;
-        if let Some(slot) = slot {
-            let end = self.pos;
-            let (s, e) = (start as u32, end as u32);
-            self.out[slot] = match first {
-                b'"' => {
-                    if self.b[start + 1..end - 1].contains(&b'\\') {
-                        Span::Raw(s, e)
-                    } else {
-                        Span::Plain(s + 1, e - 1)
-                    }
+        let end = self.pos;
+        let (s, e) = (start as u32, end as u32);
+        self.out[slot] = match first {
+            b'"' => {
+                if self.b[start + 1..end - 1].contains(&b'\\') {
+                    Span::Raw(s, e)
+                } else {
+                    Span::Plain(s + 1, e - 1)
                 }
-                b'n' => Span::Missing,
-                b'{' | b'[' => Span::Raw(s, e),
-                _ => Span::Plain(s, e),
-            };
-        }
+            }
+            b'n' => Span::Missing,
+            b'{' | b'[' => Span::Raw(s, e),
+            _ => Span::Plain(s, e),
+        };
         Some(())
     }
 
-    fn object(&mut self, _start: usize, depth: usize) -> Option<()> {
+    /// An object whose keys are looked up under `node`.
+    fn object(&mut self, node: usize, depth: usize) -> Option<()> {
         if depth >= MAX_DEPTH {
             return None;
         }
@@ -370,7 +434,6 @@ impl Scanner<'_, '_> {
         if self.eat(b'}').is_some() {
             return Some(());
         }
-        let base = self.path.len();
         loop {
             self.eat(b'"')?;
             let key_start = self.pos;
@@ -378,17 +441,14 @@ impl Scanner<'_, '_> {
                 // Escaped keys are rare: serde_json decodes them.
                 return None;
             }
-            let key_end = self.pos - 1;
+            let key = &self.b[key_start..self.pos - 1];
             self.ws();
             self.eat(b':')?;
             self.ws();
-            self.path.truncate(base);
-            if base > 0 {
-                self.path.push(b'.');
+            match self.targets.lookup(node, key) {
+                Some(child) => self.value(child, depth)?,
+                None => self.skip(depth + 1)?,
             }
-            self.path.extend_from_slice(&self.b[key_start..key_end]);
-            self.value(depth)?;
-            self.path.truncate(base);
             self.ws();
             match *self.b.get(self.pos)? {
                 b',' => {
@@ -404,7 +464,8 @@ impl Scanner<'_, '_> {
         }
     }
 
-    fn array(&mut self, depth: usize) -> Option<()> {
+    /// A list whose indexes are looked up under `node`.
+    fn array(&mut self, node: usize, depth: usize) -> Option<()> {
         if depth >= MAX_DEPTH {
             return None;
         }
@@ -413,17 +474,19 @@ impl Scanner<'_, '_> {
         if self.eat(b']').is_some() {
             return Some(());
         }
-        let base = self.path.len();
+        let numeric = self.targets.nodes[node].numeric_children;
         let mut index = 0usize;
         loop {
-            self.path.truncate(base);
-            if base > 0 {
-                self.path.push(b'.');
+            let child = if numeric {
+                self.targets
+                    .child(node, itoa_usize(index, &mut [0u8; 20]).as_bytes())
+            } else {
+                None
+            };
+            match child {
+                Some(child) => self.value(child, depth)?,
+                None => self.skip(depth + 1)?,
             }
-            self.path
-                .extend_from_slice(itoa_usize(index, &mut [0u8; 20]).as_bytes());
-            self.value(depth)?;
-            self.path.truncate(base);
             index += 1;
             self.ws();
             match *self.b.get(self.pos)? {
@@ -536,6 +599,16 @@ mod tests {
     fn captured_prefix_is_left_to_serde() {
         let t = FastTargets::new(&["request", "request.status"]);
         assert!(!t.usable());
+    }
+
+    #[test]
+    fn clean_lines() {
+        assert!(clean(br#"{"a":"b c","d":[1,2]}"#));
+        assert!(!clean("{\"a\":\"é\"}".as_bytes()));
+        assert!(!clean(b"{\"a\":\t1}"));
+        assert!(!clean(b"{\"a\":1}\x7f\x01"));
+        assert!(!clean(b"{\"aaaaaaaaaaa\":\"\x1f\"}"));
+        assert!(quote_or_escape(u64::from_le_bytes(*b"abc\"defg")).trailing_zeros() / 8 == 3);
     }
 
     #[test]
