@@ -46,6 +46,15 @@ struct Node {
     slot: Option<usize>,
     /// Some child is a list index.
     numeric_children: bool,
+    /// Bit [`key_bit`] of every child label: most keys are ruled out by one test.
+    child_bits: u64,
+}
+
+/// A bit for a key from its length and first byte.
+#[inline(always)]
+fn key_bit(key: &[u8]) -> u64 {
+    let first = key.first().copied().unwrap_or(0) as usize;
+    1u64 << ((key.len().wrapping_mul(31).wrapping_add(first)) & 63)
 }
 
 impl Default for FastTargets {
@@ -74,6 +83,7 @@ impl FastTargets {
                         parent.children.push((segment.to_vec(), c));
                         parent.numeric_children |=
                             !segment.is_empty() && segment.iter().all(u8::is_ascii_digit);
+                        parent.child_bits |= key_bit(segment);
                         c
                     }
                 };
@@ -95,8 +105,11 @@ impl FastTargets {
 
     #[inline(always)]
     fn child(&self, node: usize, segment: &[u8]) -> Option<usize> {
-        self.nodes[node]
-            .children
+        let n = &self.nodes[node];
+        if n.child_bits & key_bit(segment) == 0 {
+            return None;
+        }
+        n.children
             .iter()
             .find(|(label, _)| label.as_slice() == segment)
             .map(|(_, c)| *c)
@@ -108,14 +121,12 @@ impl FastTargets {
         if let Some(c) = self.child(node, key) {
             return Some(c);
         }
-        if !key.contains(&b'.') {
-            return None;
-        }
-        let mut at = node;
-        for segment in key.split(|b| *b == b'.') {
-            at = self.child(at, segment)?;
-        }
-        Some(at)
+        // A dotted key (`"a.b": ...`) starts with a child's label and a dot.
+        let n = &self.nodes[node];
+        n.children.iter().find_map(|(label, c)| {
+            let rest = key.strip_prefix(label.as_slice())?.strip_prefix(b".")?;
+            self.lookup(*c, rest)
+        })
     }
 }
 
@@ -135,18 +146,31 @@ pub fn scan(line: &[u8], start: usize, targets: &FastTargets, out: &mut Vec<Span
     if !targets.usable {
         return Scan::Unsure;
     }
+    let mut quotes = [0u64; INDEXED_WORDS];
+    let (clean, escapes) = index(&line[start..], &mut quotes);
     let mut s = Scanner {
-        b: line,
-        pos: start,
+        b: &line[start..],
+        pos: 0,
         targets,
         out,
-        clean: clean(&line[start..]),
+        clean,
+        escapes,
+        quotes: &quotes,
     };
     s.ws();
-    match s.object(0, 0) {
+    let result = s.object(0, 0);
+    let end = s.pos;
+    if start > 0 {
+        for span in out.iter_mut() {
+            if let Span::Plain(a, b) | Span::Raw(a, b) = span {
+                *a += start as u32;
+                *b += start as u32;
+            }
+        }
+    }
+    match result {
         Some(()) => {
-            s.ws();
-            if s.pos == line.len() {
+            if rest_is_blank(&line[start..], end) {
                 Scan::Done
             } else {
                 Scan::Unsure
@@ -164,6 +188,91 @@ struct Scanner<'a, 'o> {
     /// The line has no control characters and no non-ASCII bytes, so strings need only be searched
     /// for their closing quote and escapes.
     clean: bool,
+    /// A clean line has a backslash somewhere.
+    escapes: bool,
+    /// Bit `i % 64` of word `i / 64` is set when byte `i` is a quote (clean lines that fit the
+    /// index only; otherwise all zero and unused).
+    quotes: &'a [u64; INDEXED_WORDS],
+}
+
+/// Lines up to this many bytes get a quote index.
+const INDEXED_WORDS: usize = 64;
+
+/// One pass over the line: whether it is clean (printable ASCII), whether it has a backslash, and
+/// the positions of its quotes as a bitmap (when it is clean and short enough).
+fn index(b: &[u8], quotes: &mut [u64; INDEXED_WORDS]) -> (bool, bool) {
+    if b.len() > INDEXED_WORDS * 64 {
+        return (clean(b), b.contains(&b'\\'));
+    }
+    let mut bad = 0u64;
+    let mut escapes = 0u64;
+    let mut blocks = b.chunks_exact(64);
+    for (word, block) in quotes.iter_mut().zip(&mut blocks) {
+        let (q, e, x) = block_masks(block);
+        *word = q;
+        escapes |= e;
+        bad |= x;
+    }
+    let tail = blocks.remainder();
+    if !tail.is_empty() {
+        let mut padded = [b' '; 64];
+        padded[..tail.len()].copy_from_slice(tail);
+        let (q, e, x) = block_masks(&padded);
+        quotes[b.len() / 64] = q;
+        escapes |= e;
+        bad |= x;
+    }
+    (bad == 0, escapes != 0)
+}
+
+/// Bitmaps of quotes, backslashes and unclean bytes (control or non-ASCII) of a 64-byte block.
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+fn block_masks(block: &[u8]) -> (u64, u64, u64) {
+    use std::arch::x86_64::*;
+    debug_assert!(block.len() >= 64);
+    let mut q = 0u64;
+    let mut e = 0u64;
+    let mut x = 0u64;
+    for j in 0..4 {
+        let chunk = &block[16 * j..16 * j + 16];
+        // SAFETY: SSE2 is part of x86_64; the load reads the 16 bytes of `chunk` (unaligned load).
+        let (mq, me, mx) = unsafe {
+            let v = _mm_loadu_si128(chunk.as_ptr() as *const __m128i);
+            let quote = _mm_cmpeq_epi8(v, _mm_set1_epi8(b'"' as i8));
+            let slash = _mm_cmpeq_epi8(v, _mm_set1_epi8(b'\\' as i8));
+            // Signed compare: bytes >= 0x80 are negative, so `v < 0x20` catches both kinds.
+            let unclean = _mm_cmplt_epi8(v, _mm_set1_epi8(0x20));
+            (
+                _mm_movemask_epi8(quote) as u16 as u64,
+                _mm_movemask_epi8(slash) as u16 as u64,
+                _mm_movemask_epi8(unclean) as u16 as u64,
+            )
+        };
+        q |= mq << (16 * j);
+        e |= me << (16 * j);
+        x |= mx << (16 * j);
+    }
+    (q, e, x)
+}
+
+#[cfg(not(target_arch = "x86_64"))]
+#[inline(always)]
+fn block_masks(block: &[u8]) -> (u64, u64, u64) {
+    let (mut q, mut e, mut x) = (0u64, 0u64, 0u64);
+    for (j, &c) in block[..64].iter().enumerate() {
+        q |= u64::from(c == b'"') << j;
+        e |= u64::from(c == b'\\') << j;
+        x |= u64::from(!(0x20..0x80).contains(&c)) << j;
+    }
+    (q, e, x)
+}
+
+/// Whether only whitespace follows `pos`.
+fn rest_is_blank(b: &[u8], pos: usize) -> bool {
+    b[pos.min(b.len())..]
+        .iter()
+        .all(|c| matches!(c, b' ' | b'\t' | b'\r' | b'\n'))
 }
 
 /// Whether `b` is printable ASCII throughout (no control characters, no bytes >= 0x80).
@@ -227,6 +336,21 @@ impl Scanner<'_, '_> {
     /// had escapes. `\u` escapes, control characters and invalid UTF-8 give `None`.
     #[inline(always)]
     fn string(&mut self) -> Option<bool> {
+        if self.clean && self.b.len() <= INDEXED_WORDS * 64 {
+            // The next quote from the index; a backslash before it means escapes to check.
+            let from = self.pos;
+            let mut w = from / 64;
+            let mut bits = *self.quotes.get(w)? & (!0u64 << (from % 64));
+            while bits == 0 {
+                w += 1;
+                bits = *self.quotes.get(w)?;
+            }
+            let end = w * 64 + bits.trailing_zeros() as usize;
+            if !self.escapes || !self.b[from..end].contains(&b'\\') {
+                self.pos = end + 1;
+                return Some(false);
+            }
+        }
         let b = self.b;
         let begin = self.pos;
         let mut escaped = false;

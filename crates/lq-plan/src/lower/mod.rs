@@ -280,9 +280,43 @@ impl Step {
                 groups,
                 aggregates,
                 outputs,
-            } => builder
-                .aggregate(groups, aggregates)?
-                .project(outputs.into_iter().map(|(n, e)| e.alias(n))),
+            } => {
+                // The aggregates go in without their aliases, so that DataFusion's rewrites
+                // recognise them (a lone `count(DISTINCT x)` becomes two hash group-bys instead of
+                // a set per group); the aliases come back in a projection.
+                let group_count = groups.len();
+                let mut plain: Vec<Expr> = Vec::new();
+                // For each aggregate: its position among the plain ones, and its alias.
+                let mut picks: Vec<(usize, Option<String>)> = Vec::new();
+                for aggregate in aggregates {
+                    let (inner, alias) = match aggregate {
+                        Expr::Alias(a) => (*a.expr, Some(a.name)),
+                        other => (other, None),
+                    };
+                    let position = match plain.iter().position(|p| p == &inner) {
+                        Some(i) => i,
+                        None => {
+                            plain.push(inner);
+                            plain.len() - 1
+                        }
+                    };
+                    picks.push((position, alias));
+                }
+                let aggregated = builder.aggregate(groups, plain)?;
+                let schema = aggregated.schema().clone();
+                let field = |i: usize| Expr::Column(Column::from(schema.qualified_field(i)));
+                let mut named: Vec<Expr> = (0..group_count).map(field).collect();
+                for (position, alias) in picks {
+                    let value = field(group_count + position);
+                    named.push(match alias {
+                        Some(alias) => value.alias(alias),
+                        None => value,
+                    });
+                }
+                aggregated
+                    .project(named)?
+                    .project(outputs.into_iter().map(|(n, e)| e.alias(n)))
+            }
             Step::Sort(keys) => builder.sort(keys),
             Step::Limit(n) => builder.limit(0, Some(n)),
             Step::Project(items) => builder.project(items.into_iter().map(|(n, e)| e.alias(n))),
