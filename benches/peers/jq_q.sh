@@ -6,7 +6,7 @@ file=$1
 case $2 in
   Q1) jq -n -c 'reduce inputs as $l (0; . + 1) | {"count(*)": .}' "$file" ;;
   Q2) jq -n -c 'reduce (inputs | select((.request.status // -1) >= 500)) as $l (0; . + 1) | {"count(*)": .}' "$file" ;;
-  Q3) jq -c 'select(.level == "ERROR") | [.timestamp, .service, .message]' "$file" | sort -r | head -20 |
+  Q3) jq -c 'select(.level == "ERROR") | [.timestamp, .service, .message]' "$file" | sort -r | awk 'NR <= 20' |
       jq -c '{"@timestamp": .[0], service: .[1], message: .[2]}' ;;
   Q4) jq -n -c '[inputs | select(.request.latency_ms != null) | [.service, .request.latency_ms]]
       | group_by(.[0])[] | .[0][0] as $s | (map(.[1]) | sort) as $v | ($v | length) as $n

@@ -176,6 +176,7 @@ fn run(args: &Args) -> Result<(String, usize), BenchError> {
         lq_results.push(m);
     }
     let mut peer_results: Vec<(String, Vec<Option<Measured>>)> = Vec::new();
+    let mut failures: Vec<String> = Vec::new();
     if args.compare {
         for peer in &args.peers {
             let Some(base) = peer_command(peer, args)? else {
@@ -190,15 +191,24 @@ fn run(args: &Args) -> Result<(String, usize), BenchError> {
                 }
                 let mut cmd = Command::new(&base[0]);
                 cmd.args(&base[1..]).arg(&data).arg(&q.id);
-                let m = measure(&format!("{peer} {}", q.id), &mut cmd, args, args.runs)?;
-                eprintln!("{peer} {:>4}: {:.3} s", q.id, m.wall);
-                results.push(Some(m));
+                // A peer that fails is reported; the others still run.
+                match measure(&format!("{peer} {}", q.id), &mut cmd, args, args.runs) {
+                    Ok(m) => {
+                        eprintln!("{peer} {:>4}: {:.3} s", q.id, m.wall);
+                        results.push(Some(m));
+                    }
+                    Err(e) => {
+                        eprintln!("{e}");
+                        failures.push(e.to_string());
+                        results.push(None);
+                    }
+                }
             }
             peer_results.push((peer.clone(), results));
         }
     }
     let load_after = loadavg();
-    Ok(report(
+    let (mut text, mismatches) = report(
         args,
         &data,
         bytes,
@@ -207,7 +217,14 @@ fn run(args: &Args) -> Result<(String, usize), BenchError> {
         &lq_results,
         &peer_results,
         (&load_before, &load_after),
-    ))
+    );
+    for f in &failures {
+        text.push_str(&format!("\nFailed: {f}"));
+    }
+    if !failures.is_empty() {
+        text.push('\n');
+    }
+    Ok((text, mismatches + failures.len()))
 }
 
 fn is_bench_id(id: &str) -> bool {

@@ -50,6 +50,11 @@ struct Node {
     child_bits: u64,
 }
 
+/// The node with no children: containers nobody asked into are walked under it.
+const EMPTY: usize = 0;
+/// The node of the line's top-level object.
+const ROOT: usize = 1;
+
 /// A bit for a key from its length and first byte.
 #[inline(always)]
 fn key_bit(key: &[u8]) -> u64 {
@@ -67,12 +72,12 @@ impl FastTargets {
     /// Compiles flattened paths; path `i` is captured into slot `i`.
     pub fn new<S: AsRef<str>>(paths: &[S]) -> Self {
         let mut t = FastTargets {
-            nodes: vec![Node::default()],
+            nodes: vec![Node::default(), Node::default()],
             slots: paths.len(),
             usable: true,
         };
         for (i, path) in paths.iter().enumerate() {
-            let mut node = 0;
+            let mut node = ROOT;
             for segment in path.as_ref().as_bytes().split(|b| *b == b'.') {
                 node = match t.child(node, segment) {
                     Some(c) => c,
@@ -158,7 +163,7 @@ pub fn scan(line: &[u8], start: usize, targets: &FastTargets, out: &mut Vec<Span
         quotes: &quotes,
     };
     s.ws();
-    let result = s.object(0, 0);
+    let result = s.object(ROOT, 0);
     let end = s.pos;
     if start > 0 {
         for span in out.iter_mut() {
@@ -439,6 +444,22 @@ impl Scanner<'_, '_> {
         Some(())
     }
 
+    /// After a member or element: `,` (more follow) or the closing bracket (true: done).
+    #[inline(always)]
+    fn next_or_close(&mut self, close: u8) -> Option<bool> {
+        self.ws();
+        let c = *self.b.get(self.pos)?;
+        self.pos += 1;
+        if c == b',' {
+            self.ws();
+            Some(false)
+        } else if c == close {
+            Some(true)
+        } else {
+            None
+        }
+    }
+
     fn word(&mut self, w: &[u8]) -> Option<()> {
         if self.b.get(self.pos..self.pos + w.len()) == Some(w) {
             self.pos += w.len();
@@ -455,61 +476,9 @@ impl Scanner<'_, '_> {
                 self.pos += 1;
                 self.string().map(|_| ())
             }
-            b'{' => {
-                if depth >= MAX_DEPTH {
-                    return None;
-                }
-                self.pos += 1;
-                self.ws();
-                if self.eat(b'}').is_some() {
-                    return Some(());
-                }
-                loop {
-                    self.eat(b'"')?;
-                    self.string()?;
-                    self.ws();
-                    self.eat(b':')?;
-                    self.ws();
-                    self.skip(depth + 1)?;
-                    self.ws();
-                    match *self.b.get(self.pos)? {
-                        b',' => {
-                            self.pos += 1;
-                            self.ws();
-                        }
-                        b'}' => {
-                            self.pos += 1;
-                            return Some(());
-                        }
-                        _ => return None,
-                    }
-                }
-            }
-            b'[' => {
-                if depth >= MAX_DEPTH {
-                    return None;
-                }
-                self.pos += 1;
-                self.ws();
-                if self.eat(b']').is_some() {
-                    return Some(());
-                }
-                loop {
-                    self.skip(depth + 1)?;
-                    self.ws();
-                    match *self.b.get(self.pos)? {
-                        b',' => {
-                            self.pos += 1;
-                            self.ws();
-                        }
-                        b']' => {
-                            self.pos += 1;
-                            return Some(());
-                        }
-                        _ => return None,
-                    }
-                }
-            }
+            // Nothing is wanted inside: the empty node rules out every key.
+            b'{' => self.object(EMPTY, depth),
+            b'[' => self.array(EMPTY, depth),
             b't' => self.word(b"true"),
             b'f' => self.word(b"false"),
             b'n' => self.word(b"null"),
@@ -573,17 +542,8 @@ impl Scanner<'_, '_> {
                 Some(child) => self.value(child, depth)?,
                 None => self.skip(depth + 1)?,
             }
-            self.ws();
-            match *self.b.get(self.pos)? {
-                b',' => {
-                    self.pos += 1;
-                    self.ws();
-                }
-                b'}' => {
-                    self.pos += 1;
-                    return Some(());
-                }
-                _ => return None,
+            if self.next_or_close(b'}')? {
+                return Some(());
             }
         }
     }
@@ -612,17 +572,8 @@ impl Scanner<'_, '_> {
                 None => self.skip(depth + 1)?,
             }
             index += 1;
-            self.ws();
-            match *self.b.get(self.pos)? {
-                b',' => {
-                    self.pos += 1;
-                    self.ws();
-                }
-                b']' => {
-                    self.pos += 1;
-                    return Some(());
-                }
-                _ => return None,
+            if self.next_or_close(b']')? {
+                return Some(());
             }
         }
     }
