@@ -177,12 +177,14 @@ fn run(args: &Args) -> Result<(String, usize), BenchError> {
     }
     let mut peer_results: Vec<(String, Vec<Option<Measured>>)> = Vec::new();
     let mut failures: Vec<String> = Vec::new();
+    let mut versions: Vec<String> = Vec::new();
     if args.compare {
         for peer in &args.peers {
-            let Some(base) = peer_command(peer, args)? else {
+            let Some((base, version)) = peer_command(peer, args)? else {
                 eprintln!("{peer}: not installed, skipped");
                 continue;
             };
+            versions.push(version);
             let mut results = Vec::new();
             for q in &queries {
                 if !is_bench_id(&q.id) {
@@ -218,6 +220,9 @@ fn run(args: &Args) -> Result<(String, usize), BenchError> {
         &peer_results,
         (&load_before, &load_after),
     );
+    if !versions.is_empty() {
+        text.push_str(&format!("\nPeers: {}.\n", versions.join(", ")));
+    }
     for f in &failures {
         text.push_str(&format!("\nFailed: {f}"));
     }
@@ -234,19 +239,27 @@ fn is_bench_id(id: &str) -> bool {
         .any(|(i, _)| i == id)
 }
 
-/// The command prefix that runs a peer, or None when it is not installed.
-fn peer_command(peer: &str, args: &Args) -> Result<Option<Vec<String>>, BenchError> {
+/// The command prefix that runs a peer and its version, or None when it is not installed.
+fn peer_command(peer: &str, args: &Args) -> Result<Option<(Vec<String>, String)>, BenchError> {
     let peers = Path::new(BENCH_DIR).join("peers");
     let (probe, cmd): (Vec<&str>, Vec<String>) = match peer {
         "duckdb" => (
-            vec![&args.python, "-c", "import duckdb"],
+            vec![
+                &args.python,
+                "-c",
+                "import duckdb; print('duckdb', duckdb.__version__)",
+            ],
             vec![
                 args.python.clone(),
                 peers.join("duckdb_q.py").display().to_string(),
             ],
         ),
         "chdb" => (
-            vec![&args.python, "-c", "import chdb"],
+            vec![
+                &args.python,
+                "-c",
+                "import chdb; print('chdb', chdb.__version__)",
+            ],
             vec![
                 args.python.clone(),
                 peers.join("chdb_q.py").display().to_string(),
@@ -262,13 +275,14 @@ fn peer_command(peer: &str, args: &Args) -> Result<Option<Vec<String>>, BenchErr
             )));
         }
     };
-    let ok = Command::new(probe[0])
+    let version = Command::new(probe[0])
         .args(&probe[1..])
-        .stdout(Stdio::null())
         .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success());
-    Ok(ok.then_some(cmd))
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string());
+    Ok(version.map(|v| (cmd, v)))
 }
 
 fn generate(args: &Args) -> Result<PathBuf, BenchError> {
@@ -638,8 +652,22 @@ fn report(
         })
         .unwrap_or_else(|| "?".into());
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let memory = std::fs::read_to_string("/proc/meminfo")
+        .ok()
+        .and_then(|m| {
+            m.lines()
+                .find(|l| l.starts_with("MemTotal:"))
+                .and_then(|l| l.split_whitespace().nth(1)?.parse::<u64>().ok())
+        })
+        .map_or_else(
+            || "?".to_string(),
+            |kb| format!("{:.0} GiB", kb as f64 / 1048576.0),
+        );
+    let kernel = std::fs::read_to_string("/proc/sys/kernel/osrelease")
+        .map(|k| k.trim().to_string())
+        .unwrap_or_else(|_| "?".into());
     out.push_str(&format!(
-        "# lq-bench\n\nData: `{}`, {bytes} bytes, {lines} lines. Machine: {cores} CPUs ({cpu_model}){}. Load average (1/5/15 min) before: {}, after: {}.\nEach cell: median of {} timed runs after {} warm-up (a peer slower than {} s: one run), whole process, start-up included. Peak memory: anonymous (RSS minus file pages of the mapped input) / total RSS, MiB.\n\n",
+        "# lq-bench\n\nData: `{}`, {bytes} bytes, {lines} lines. Machine: {cores} CPUs ({cpu_model}){}, {memory} RAM, Linux {kernel}. Load average (1/5/15 min) before: {}, after: {}.\nEach cell: median of {} timed runs after {} warm-up (a peer slower than {} s: one run), whole process, start-up included. Peak memory: anonymous (RSS minus file pages of the mapped input) / total RSS, MiB.\n\n",
         data.display(),
         args.cpus.map(|n| format!(", pinned to {n}")).unwrap_or_default(),
         load.0,
