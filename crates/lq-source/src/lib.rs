@@ -381,7 +381,7 @@ impl LogSource {
     ///
     /// `required` are texts that every record the query can use contains (see
     /// `lq_plan::SourceRequest::required`): lines without them are counted but not parsed. A line
-    /// with a `\\u` escape is always read, since an escape could spell the text without its bytes.
+    /// with a `\u` escape is always read, since an escape could spell the text without its bytes.
     pub fn table(
         &self,
         columns: &[String],
