@@ -444,6 +444,17 @@ impl Scanner<'_, '_> {
         Some(())
     }
 
+    /// Enters an object or list: true when it is empty (and already closed).
+    #[inline(always)]
+    fn open(&mut self, open: u8, close: u8, depth: usize) -> Option<bool> {
+        if depth >= MAX_DEPTH {
+            return None;
+        }
+        self.eat(open)?;
+        self.ws();
+        Some(self.eat(close).is_some())
+    }
+
     /// After a member or element: `,` (more follow) or the closing bracket (true: done).
     #[inline(always)]
     fn next_or_close(&mut self, close: u8) -> Option<bool> {
@@ -519,12 +530,7 @@ impl Scanner<'_, '_> {
 
     /// An object whose keys are looked up under `node`.
     fn object(&mut self, node: usize, depth: usize) -> Option<()> {
-        if depth >= MAX_DEPTH {
-            return None;
-        }
-        self.eat(b'{')?;
-        self.ws();
-        if self.eat(b'}').is_some() {
+        if self.open(b'{', b'}', depth)? {
             return Some(());
         }
         loop {
@@ -550,12 +556,7 @@ impl Scanner<'_, '_> {
 
     /// A list whose indexes are looked up under `node`.
     fn array(&mut self, node: usize, depth: usize) -> Option<()> {
-        if depth >= MAX_DEPTH {
-            return None;
-        }
-        self.eat(b'[')?;
-        self.ws();
-        if self.eat(b']').is_some() {
+        if self.open(b'[', b']', depth)? {
             return Some(());
         }
         let numeric = self.targets.nodes[node].numeric_children;
