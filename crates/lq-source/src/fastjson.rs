@@ -418,27 +418,14 @@ impl Scanner<'_, '_> {
             _ => return None,
         }
         if b.get(i) == Some(&b'.') {
-            i += 1;
-            let d = i;
-            while b.get(i).is_some_and(u8::is_ascii_digit) {
-                i += 1;
-            }
-            if i == d {
-                return None;
-            }
+            i = digits(b, i + 1)?;
         }
         if matches!(b.get(i), Some(b'e' | b'E')) {
             i += 1;
             if matches!(b.get(i), Some(b'+' | b'-')) {
                 i += 1;
             }
-            let d = i;
-            while b.get(i).is_some_and(u8::is_ascii_digit) {
-                i += 1;
-            }
-            if i == d {
-                return None;
-            }
+            i = digits(b, i)?;
         }
         self.pos = i;
         Some(())
@@ -578,6 +565,15 @@ impl Scanner<'_, '_> {
             }
         }
     }
+}
+
+/// The end of a run of at least one digit starting at `i`.
+fn digits(b: &[u8], i: usize) -> Option<usize> {
+    let end = i + b[i.min(b.len())..]
+        .iter()
+        .take_while(|c| c.is_ascii_digit())
+        .count();
+    (end > i).then_some(end)
 }
 
 fn itoa_usize(mut n: usize, buf: &mut [u8; 20]) -> &str {
