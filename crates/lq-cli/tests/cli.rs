@@ -1,39 +1,8 @@
 //! The `lq` binary on real files and stdin: formats, options, exit codes.
 
-use std::io::Write;
-use std::process::{Command, Output, Stdio};
+mod common;
 
-fn testdata(path: &str) -> String {
-    format!("{}/../../testdata/{path}", env!("CARGO_MANIFEST_DIR"))
-}
-
-fn lq(args: &[&str], stdin: Option<&str>) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_lq"))
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("run lq");
-    if let Some(input) = stdin {
-        child
-            .stdin
-            .take()
-            .expect("stdin")
-            .write_all(input.as_bytes())
-            .expect("write stdin");
-    }
-    drop(child.stdin.take());
-    child.wait_with_output().expect("wait for lq")
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
+use common::{lq, stderr, stdout, testdata};
 
 #[test]
 fn csv_output_and_summary() {
@@ -60,7 +29,7 @@ fn ndjson_keeps_column_order_and_types() {
         &[
             "--format",
             "ndjson",
-            "-q",
+            "--quiet",
             "stats count(*) as n, max(request.bytes) as b by service | sort n desc | limit 1",
             &app,
         ],
@@ -77,14 +46,14 @@ fn json_and_table_formats() {
         &[
             "--format",
             "json",
-            "-q",
+            "--quiet",
             "fields service | sort service asc | limit 1",
             &app,
         ],
         None,
     );
     assert_eq!(stdout(&o), "[\n  {\n    \"service\": \"cart\"\n  }\n]\n");
-    let o = lq(&["-q", "stats count(*) by service", &app], None);
+    let o = lq(&["--quiet", "stats count(*) by service", &app], None);
     let table = stdout(&o);
     assert!(
         table.contains("count(*)") && table.contains("payments") && table.contains('│'),
@@ -96,14 +65,14 @@ fn json_and_table_formats() {
 fn reads_stdin_without_files_and_with_dash() {
     let input = "{\"level\":\"ERROR\"}\n{\"level\":\"INFO\"}\n{\"level\":\"ERROR\"}\n";
     for args in [
-        vec!["--format", "csv", "-q", "stats count(*) by level"],
-        vec!["--format", "csv", "-q", "stats count(*) by level", "-"],
+        vec!["--format", "csv", "--quiet", "stats count(*) by level"],
+        vec!["--format", "csv", "--quiet", "stats count(*) by level", "-"],
     ] {
         let o = lq(&args, Some(input));
         assert_eq!(stdout(&o), "level,count(*)\nERROR,2\nINFO,1\n");
     }
     let o = lq(
-        &["--format", "csv", "-q", "stats count(*) by @logStream"],
+        &["--format", "csv", "--quiet", "stats count(*) by @logStream"],
         Some(input),
     );
     assert_eq!(stdout(&o), "@logStream,count(*)\nstdin,3\n");
@@ -116,7 +85,7 @@ fn time_range_and_timestamp_field_and_query_file() {
         &[
             "--format",
             "csv",
-            "-q",
+            "--quiet",
             "--start",
             "2024-03-15T00:05:00Z",
             "--end",
@@ -132,7 +101,7 @@ fn time_range_and_timestamp_field_and_query_file() {
         &[
             "--format",
             "csv",
-            "-q",
+            "--quiet",
             "--timestamp-field",
             "ts",
             "--start",
@@ -155,7 +124,7 @@ fn time_range_and_timestamp_field_and_query_file() {
         &[
             "--format",
             "csv",
-            "-q",
+            "--quiet",
             "-f",
             qf.to_str().expect("utf-8 path"),
             &app,
@@ -230,7 +199,7 @@ fn lookup_option_names_a_table() {
             &users,
             "--format",
             "csv",
-            "-q",
+            "--quiet",
         ],
         None,
     );
@@ -246,7 +215,7 @@ fn source_names_its_logs_without_file_arguments() {
     let group = testdata("groups/db");
     let query = format!("SOURCE '{group}' | stats sum(duration) as total");
     // No files and no stdin: SOURCE says what to read.
-    let o = lq(&[&query, "--format", "csv", "-q"], None);
+    let o = lq(&[&query, "--format", "csv", "--quiet"], None);
     assert!(o.status.success(), "{}", stderr(&o));
     assert_eq!(stdout(&o), "total\n1455\n");
     let all = testdata("groups");
@@ -256,7 +225,7 @@ fn source_names_its_logs_without_file_arguments() {
             &all,
             "--format",
             "csv",
-            "-q",
+            "--quiet",
         ],
         None,
     );
@@ -290,19 +259,22 @@ fn unreadable_inputs_give_the_rest_and_a_non_zero_exit() {
 fn tables_fit_a_width_and_markdown_output() {
     let app = testdata("logs/app.ndjson");
     let q = "fields service, message | sort message asc | limit 2";
-    let o = lq(&[q, &app, "--width", "40", "-q", "--color", "never"], None);
+    let o = lq(
+        &[q, &app, "--width", "40", "--quiet", "--color", "never"],
+        None,
+    );
     assert!(o.status.success(), "{}", stderr(&o));
     let out = stdout(&o);
     assert!(out.lines().all(|l| l.chars().count() <= 40), "{out}");
     assert!(out.contains('…'), "{out}");
     assert!(!out.contains("\u{1b}["), "no colour: {out}");
     // --wide keeps every value whole.
-    let o = lq(&[q, &app, "--width", "40", "--wide", "-q"], None);
+    let o = lq(&[q, &app, "--width", "40", "--wide", "--quiet"], None);
     assert!(!stdout(&o).contains('…'), "{}", stdout(&o));
     // Not a terminal and no --width: nothing is cut.
-    let o = lq(&[q, &app, "-q"], None);
+    let o = lq(&[q, &app, "--quiet"], None);
     assert!(!stdout(&o).contains('…'), "{}", stdout(&o));
-    let o = lq(&[q, &app, "--color", "always", "-q"], None);
+    let o = lq(&[q, &app, "--color", "always", "--quiet"], None);
     assert!(stdout(&o).contains("\u{1b}["), "{}", stdout(&o));
     let o = lq(
         &[
@@ -310,7 +282,7 @@ fn tables_fit_a_width_and_markdown_output() {
             &app,
             "--format",
             "markdown",
-            "-q",
+            "--quiet",
         ],
         None,
     );
@@ -343,7 +315,13 @@ fn compressed_files_globs_and_directories() {
     std::fs::write(sub.join("e.bin"), b"\x00\x01\x02binary\x00").expect("write");
     let q = "stats count(*) as n by @logStream | sort @logStream asc";
     let o = lq(
-        &[q, dir.to_str().expect("utf-8"), "--format", "csv", "-q"],
+        &[
+            q,
+            dir.to_str().expect("utf-8"),
+            "--format",
+            "csv",
+            "--quiet",
+        ],
         None,
     );
     assert!(o.status.success(), "{}", stderr(&o));
@@ -354,7 +332,13 @@ fn compressed_files_globs_and_directories() {
     // A quoted glob is expanded by lq.
     let pattern = format!("{}/*.log.*", dir.display());
     let o = lq(
-        &["stats count(*) as n", &pattern, "--format", "csv", "-q"],
+        &[
+            "stats count(*) as n",
+            &pattern,
+            "--format",
+            "csv",
+            "--quiet",
+        ],
         None,
     );
     assert_eq!(stdout(&o), "n\n4\n", "{}", stderr(&o));

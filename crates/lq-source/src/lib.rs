@@ -17,6 +17,7 @@
 
 pub mod extract;
 pub mod fastjson;
+pub mod formats;
 pub mod lambda;
 mod sigbus;
 pub mod timestamp;
@@ -56,6 +57,9 @@ pub enum SourceError {
         #[source]
         source: std::io::Error,
     },
+    /// The start-of-record pattern is not a valid regular expression.
+    #[error("invalid start-of-record pattern: {0}")]
+    RecordStart(String),
     /// DataFusion refused the table definition.
     #[error(transparent)]
     DataFusion(#[from] DataFusionError),
@@ -89,6 +93,9 @@ pub struct SourceOptions {
     pub min_partition_bytes: usize,
     /// Rows per Arrow batch.
     pub batch_size: usize,
+    /// A regular expression that matches the first line of each record; other lines continue the
+    /// record before them (stack traces). `None`: every line is a record.
+    pub record_start: Option<String>,
 }
 
 impl Default for SourceOptions {
@@ -98,6 +105,7 @@ impl Default for SourceOptions {
             target_partitions: std::thread::available_parallelism().map_or(1, |n| n.get()),
             min_partition_bytes: 4 << 20,
             batch_size: 8192,
+            record_start: None,
         }
     }
 }
@@ -273,6 +281,77 @@ struct OpenInput {
     log: String,
     stream: String,
     bytes: Bytes,
+    /// What ends a record: `\n`, or [`formats::RECORD_SEPARATOR`] for records that may span lines.
+    separator: u8,
+    /// Each record's own time (AWS log events), by record number.
+    times: Option<Arc<Vec<Option<i64>>>>,
+}
+
+impl OpenInput {
+    /// Whether records are found by scanning from the start (no byte-range split, no pre-filter).
+    fn whole(&self) -> bool {
+        self.separator != b'\n' || self.times.is_some()
+    }
+}
+
+/// Turns the content of one input into the inputs the scanner reads: decompressed, Parquet rows
+/// as JSON lines, AWS payloads as one input per log stream, multi-line records marked.
+fn prepare(
+    input: OpenInput,
+    record_start: Option<&regex::bytes::Regex>,
+    problems: &mut Vec<String>,
+) -> Vec<OpenInput> {
+    let mut input = input;
+    let owned = |input: &mut OpenInput, data: Vec<u8>| {
+        input.bytes = Bytes::Owned(Arc::new(data));
+    };
+    if let Some(format) = Compression::of(input.bytes.as_slice()) {
+        let (data, problem) = decompress(format, input.bytes.as_slice());
+        if let Some(p) = problem {
+            problems.push(format!("{}: {p}", input.display));
+        }
+        owned(&mut input, data);
+    }
+    if formats::is_parquet(input.bytes.as_slice()) {
+        match formats::parquet_to_json_lines(input.bytes.as_slice().to_vec()) {
+            Ok(lines) => owned(&mut input, lines),
+            Err(e) => {
+                problems.push(format!("{}: {e}", input.display));
+                owned(&mut input, Vec::new());
+            }
+        }
+        return vec![input];
+    }
+    if formats::looks_like_events(input.bytes.as_slice()) {
+        return match formats::events_to_streams(input.bytes.as_slice()) {
+            Ok(streams) => streams
+                .into_iter()
+                .map(|s| OpenInput {
+                    index: input.index,
+                    display: match &s.stream {
+                        Some(name) => format!("{} ({name})", input.display),
+                        None => input.display.clone(),
+                    },
+                    log: s.log.unwrap_or_else(|| input.log.clone()),
+                    stream: s.stream.unwrap_or_else(|| input.stream.clone()),
+                    bytes: Bytes::Owned(Arc::new(s.data)),
+                    separator: formats::RECORD_SEPARATOR,
+                    times: Some(s.times),
+                })
+                .collect(),
+            Err(e) => {
+                problems.push(format!("{}: {e}", input.display));
+                Vec::new()
+            }
+        };
+    }
+    if let Some(start) = record_start {
+        let mut data = input.bytes.as_slice().to_vec();
+        formats::mark_record_starts(&mut data, start);
+        owned(&mut input, data);
+        input.separator = formats::RECORD_SEPARATOR;
+    }
+    vec![input]
 }
 
 /// Opened inputs, ready to be scanned by any number of queries.
@@ -300,9 +379,19 @@ fn names_for(path: &Path) -> (String, String) {
 impl LogSource {
     /// Opens (memory-maps) every input.
     pub fn open(inputs: Vec<Input>, options: SourceOptions) -> Result<Self, SourceError> {
+        let record_start = options
+            .record_start
+            .as_deref()
+            .map(|p| {
+                regex::bytes::RegexBuilder::new(p)
+                    .multi_line(false)
+                    .build()
+                    .map_err(|e| SourceError::RecordStart(e.to_string()))
+            })
+            .transpose()?;
         let mut opened = Vec::with_capacity(inputs.len());
         let mut problems = Vec::new();
-        for (index, input) in inputs.into_iter().enumerate() {
+        for input in inputs {
             let open = match input {
                 Input::File(path) => {
                     let io = |source| SourceError::Io {
@@ -317,34 +406,34 @@ impl LogSource {
                         // SAFETY: the map is read-only; a file truncated while mapped reads as
                         // zeros past its new end (see `sigbus`), and the scan stops there.
                         let map = unsafe { memmap2::Mmap::map(&file) }.map_err(io)?;
-                        if let Some(format) = Compression::of(&map) {
-                            let (data, problem) = decompress(format, &map);
-                            if let Some(p) = problem {
-                                problems.push(format!("{}: {p}", path.display()));
-                            }
-                            Bytes::Owned(Arc::new(data))
-                        } else {
-                            Bytes::Mapped(sigbus::register(map.as_ptr(), map.len()), map)
-                        }
+                        Bytes::Mapped(sigbus::register(map.as_ptr(), map.len()), map)
                     };
                     let (log, stream) = names_for(&path);
                     OpenInput {
-                        index: index as u64,
+                        index: 0,
                         display: path.display().to_string(),
                         log,
                         stream,
                         bytes,
+                        separator: b'\n',
+                        times: None,
                     }
                 }
                 Input::Bytes { log, stream, data } => OpenInput {
-                    index: index as u64,
+                    index: 0,
                     display: stream.clone(),
                     log,
                     stream,
                     bytes: Bytes::Owned(data),
+                    separator: b'\n',
+                    times: None,
                 },
             };
-            opened.push(Arc::new(open));
+            for mut input in prepare(open, record_start.as_ref(), &mut problems) {
+                // Row order follows the inputs, and the streams of a payload in order.
+                input.index = opened.len() as u64;
+                opened.push(Arc::new(input));
+            }
         }
         Ok(LogSource {
             inputs: opened,
@@ -406,6 +495,7 @@ impl LogSource {
         let mut partitions: Vec<Arc<dyn PartitionStream>> = Vec::new();
         for input in &self.inputs {
             let len = input.bytes.as_slice().len();
+            let chunk = if input.whole() { len.max(1) } else { chunk };
             let mut start = 0;
             while start < len {
                 let end = (start + chunk).min(len);
@@ -417,7 +507,11 @@ impl LogSource {
                     layout: layout.clone(),
                     stats: stats.clone(),
                     batch_size: self.options.batch_size.max(1),
-                    prefilter: prefilter.clone(),
+                    prefilter: if input.whole() {
+                        None
+                    } else {
+                        prefilter.clone()
+                    },
                 }))));
                 start = end;
             }
@@ -430,6 +524,8 @@ impl LogSource {
                     log: String::new(),
                     stream: String::new(),
                     bytes: Bytes::Owned(Arc::new(Vec::new())),
+                    separator: b'\n',
+                    times: None,
                 }),
                 start: 0,
                 end: 0,
@@ -672,11 +768,12 @@ impl RangeJob {
     /// Decodes the range, handing each batch to `emit`; stops early when `emit` returns false.
     fn run(&self, emit: &mut dyn FnMut(RecordBatch) -> bool) -> datafusion::error::Result<()> {
         let data = self.input.bytes.as_slice();
+        let sep = self.input.separator;
         let line_start_at = |pos: usize| -> usize {
-            if pos == 0 || pos >= data.len() || data[pos - 1] == b'\n' {
+            if pos == 0 || pos >= data.len() || data[pos - 1] == sep {
                 pos.min(data.len())
             } else {
-                memchr::memchr(b'\n', &data[pos..]).map_or(data.len(), |i| pos + i + 1)
+                memchr::memchr(sep, &data[pos..]).map_or(data.len(), |i| pos + i + 1)
             }
         };
         let mut pos = line_start_at(self.start);
@@ -722,7 +819,7 @@ impl RangeJob {
                     }
                 }
             }
-            let line_end = memchr::memchr(b'\n', &data[pos..]).map_or(data.len(), |i| pos + i);
+            let line_end = memchr::memchr(sep, &data[pos..]).map_or(data.len(), |i| pos + i);
             if self.input.bytes.changed() {
                 self.stats.note_problem(format!(
                     "{} changed while being read (it shrank); lines from byte {pos} on were not read",
@@ -808,12 +905,21 @@ impl RangeJob {
                 problem = Some("invalid UTF-8 (shown as U+FFFD)".to_string());
             }
             if let Some(error) = problem {
-                let base = *first_line_number.get_or_insert_with(|| {
-                    memchr::memchr_iter(b'\n', &data[..range_start]).count() as u64 + 1
-                });
+                let line = if sep == b'\n' {
+                    let base = *first_line_number.get_or_insert_with(|| {
+                        memchr::memchr_iter(b'\n', &data[..range_start]).count() as u64 + 1
+                    });
+                    base + lines_before - 1
+                } else if self.input.times.is_some() {
+                    // An AWS event: its number in the stream.
+                    lines_before
+                } else {
+                    // A multi-line record: the file line it starts on.
+                    memchr::memchr2_iter(b'\n', sep, &data[..offset]).count() as u64 + 1
+                };
                 self.stats.note_malformed(MalformedLine {
                     source: self.input.display.clone(),
-                    line: base + lines_before - 1,
+                    line,
                     error,
                 });
             }
@@ -833,7 +939,20 @@ impl RangeJob {
             } else {
                 None
             };
-            self.append_row(&mut builders, data, line, offset, &values, text_time);
+            // An AWS event carries its time, which wins over any in its message.
+            let event_time = self
+                .input
+                .times
+                .as_ref()
+                .and_then(|t| t.get(lines_before as usize - 1).copied().flatten());
+            self.append_row(
+                &mut builders,
+                data,
+                line,
+                offset,
+                &values,
+                (event_time, text_time),
+            );
             rows += 1;
             if rows == self.batch_size {
                 let batch = self.finish(&mut builders, rows)?;
@@ -881,18 +1000,19 @@ impl RangeJob {
         line: &[u8],
         offset: usize,
         values: &[FieldValue],
-        text_time: Option<i64>,
+        (event_time, text_time): (Option<i64>, Option<i64>),
     ) {
         for (source, builder) in self.layout.columns.iter().zip(builders.iter_mut()) {
             match (source, builder) {
                 (ColumnSource::Timestamp, Builder::Time(b)) => {
-                    let ts = self
-                        .layout
-                        .timestamp_slots
-                        .iter()
-                        .find_map(|&slot| values.get(slot).and_then(|v| v.text(data)))
-                        .and_then(timestamp::parse_timestamp_text)
-                        .or(text_time);
+                    let ts = event_time.or_else(|| {
+                        self.layout
+                            .timestamp_slots
+                            .iter()
+                            .find_map(|&slot| values.get(slot).and_then(|v| v.text(data)))
+                            .and_then(timestamp::parse_timestamp_text)
+                            .or(text_time)
+                    });
                     b.append_option(ts);
                 }
                 (ColumnSource::RowOrder, Builder::Row(b)) => {

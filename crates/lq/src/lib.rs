@@ -27,6 +27,7 @@
 #![warn(missing_docs)]
 
 pub mod format;
+pub mod histogram;
 mod sources;
 
 use std::io::Read;
@@ -41,6 +42,7 @@ use datafusion::prelude::{SessionConfig, SessionContext};
 use futures::StreamExt;
 
 pub use datafusion;
+pub use histogram::Histogram;
 pub use lq_plan::PlanOptions;
 pub use lq_source::{MalformedLine, ScanStats};
 pub use lq_syntax::Diagnostic;
@@ -59,6 +61,9 @@ pub enum Error {
     /// An input could not be read.
     #[error("{0}")]
     Io(String),
+    /// An engine option is invalid (e.g. a start-of-record pattern that is not a regex).
+    #[error("{0}")]
+    Options(String),
     /// Execution failed.
     #[error("query failed: {0}")]
     Runtime(String),
@@ -85,8 +90,15 @@ impl From<lq_source::SourceError> for Error {
     fn from(e: lq_source::SourceError) -> Self {
         match e {
             lq_source::SourceError::Io { .. } => Error::Io(e.to_string()),
+            lq_source::SourceError::RecordStart(_) => Error::Options(e.to_string()),
             other => Error::Runtime(other.to_string()),
         }
+    }
+}
+
+impl From<datafusion::arrow::error::ArrowError> for Error {
+    fn from(e: datafusion::arrow::error::ArrowError) -> Self {
+        Error::Runtime(e.to_string())
     }
 }
 
@@ -153,6 +165,10 @@ pub struct EngineOptions {
     pub memory_limit: Option<usize>,
     /// Where spill files go (default: the system's temporary directory).
     pub spill_dir: Option<PathBuf>,
+    /// A regular expression matching the first line of each record; lines that do not match
+    /// continue the record before them (stack traces, pretty-printed JSON). `None`: one record per
+    /// line.
+    pub record_start: Option<String>,
 }
 
 /// Half of the machine's memory (from `/proc/meminfo`), or 4 GiB when that cannot be read.
@@ -181,6 +197,7 @@ impl Default for EngineOptions {
             lookup_tables: Vec::new(),
             memory_limit: Some(default_memory_limit()),
             spill_dir: None,
+            record_start: None,
         }
     }
 }
@@ -352,6 +369,7 @@ impl Engine {
             timestamp_field: self.options.timestamp_field.clone(),
             target_partitions: self.options.target_partitions.max(1),
             min_partition_bytes: self.options.min_partition_bytes,
+            record_start: self.options.record_start.clone(),
             ..Default::default()
         };
         let stats = Arc::new(ScanStats::default());
