@@ -265,6 +265,7 @@ pub fn terminal(data: &ChartData, width: usize, height: usize, color: bool) -> S
             grid[row_of(v)][col_of(t)] = Some(k);
         }
     }
+    let middle_row = row_of((hi + lo) / 2.0);
     let mut out = String::new();
     if !data.y_label.is_empty() {
         out.push_str(&format!("{:>margin$}\n", data.y_label, margin = margin));
@@ -272,7 +273,7 @@ pub fn terminal(data: &ChartData, width: usize, height: usize, color: bool) -> S
     for (r, row) in grid.iter().enumerate() {
         let label = if r == 0 {
             &labels[0]
-        } else if r == rows / 2 {
+        } else if r == middle_row {
             &labels[1]
         } else if r == rows - 1 {
             &labels[2]
@@ -280,7 +281,8 @@ pub fn terminal(data: &ChartData, width: usize, height: usize, color: bool) -> S
             ""
         };
         out.push_str(&format!("{label:>w$}┤", w = margin - 1));
-        for cell in row {
+        let used = row.iter().rposition(Option::is_some).map_or(0, |i| i + 1);
+        for cell in &row[..used] {
             match cell {
                 Some(k) => out.push_str(&paint(&GLYPHS[*k].to_string(), ANSI[*k], color)),
                 None => out.push(' '),
