@@ -53,6 +53,8 @@ Examples:
 Run `lq --help` for an example of every command and option.";
 
 const LONG_EXAMPLES: &str = "\
+Examples, by command and by option:
+
 Query commands (CloudWatch Logs Insights language):
   fields     lq 'fields @timestamp, service, request.status as status' app.log
   filter     lq 'filter level = \"ERROR\" and request.status >= 500' app.log
@@ -199,6 +201,10 @@ pub struct Args {
     /// Print the man page (roff) and exit.
     #[arg(long, exclusive = true)]
     pub man: bool,
+    /// A progress bar on stderr for scans longer than a second (`auto`: when stderr is a
+    /// terminal) [default: auto].
+    #[arg(long, value_enum)]
+    pub progress: Option<ProgressChoice>,
     /// Do not print the summary line on stderr.
     #[arg(long)]
     pub quiet: bool,

@@ -258,7 +258,9 @@ pub fn terminal(data: &ChartData, width: usize, height: usize, color: bool) -> S
                 } else {
                     (c - ca) as f64 / (cb - ca) as f64
                 };
-                grid[row_of(va + (vb - va) * f)][c] = Some(k);
+                if let Some(cell) = grid[row_of(va + (vb - va) * f)].get_mut(c) {
+                    *cell = Some(k);
+                }
             }
         }
         if let [(t, v)] = s.points[..] {

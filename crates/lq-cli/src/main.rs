@@ -4,6 +4,7 @@ mod args;
 mod chart;
 mod config;
 mod output_file;
+mod progress;
 mod render;
 
 use std::io::{IsTerminal, Write};
@@ -54,6 +55,7 @@ fn main() -> ExitCode {
     };
     match run(args) {
         Ok(()) => ExitCode::SUCCESS,
+        Err(Failure::Interrupted) => ExitCode::from(130),
         Err(Failure::Usage(msg)) => {
             eprintln!("error: {msg}");
             ExitCode::from(2)
@@ -75,6 +77,8 @@ fn main() -> ExitCode {
 
 enum Failure {
     Usage(String),
+    /// Ctrl-C (exit status 130, as shells expect).
+    Interrupted,
     Lq(Error),
 }
 
@@ -200,7 +204,17 @@ fn run(mut args: Args) -> Result<(), Failure> {
         }
     }
     let histogram_inputs = args.histogram.then(|| inputs.clone());
-    let result = engine.run(&query, inputs)?;
+    let progress_choice = args
+        .progress
+        .or(defaults.progress)
+        .unwrap_or(args::ProgressChoice::Auto);
+    let result = match progress::run(&engine, &query, inputs, progress_choice)? {
+        progress::Outcome::Done(result) => result,
+        progress::Outcome::Interrupted(stats, total) => {
+            eprintln!("{}", progress::interrupted_note(&stats, total));
+            return Err(Failure::Interrupted);
+        }
+    };
     for w in &result.warnings {
         eprintln!("{w}");
     }

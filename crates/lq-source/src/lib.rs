@@ -788,6 +788,7 @@ impl RangeJob {
         let mut values: Vec<FieldValue> = vec![FieldValue::Missing; self.layout.targets.len()];
         let mut records = 0u64;
         let range_start = pos;
+        let mut reported = range_start;
         let (mut next_literal, mut next_escape) = (None, None);
         while pos < boundary {
             if let Some(pre) = &self.prefilter
@@ -957,6 +958,14 @@ impl RangeJob {
             if rows == self.batch_size {
                 let batch = self.finish(&mut builders, rows)?;
                 rows = 0;
+                // Counters move with each batch, so progress can be watched while the scan runs.
+                let done = pos.min(data.len());
+                self.stats.records.fetch_add(records, Ordering::Relaxed);
+                self.stats
+                    .bytes
+                    .fetch_add((done - reported) as u64, Ordering::Relaxed);
+                records = 0;
+                reported = done;
                 if !emit(batch) {
                     break;
                 }
@@ -964,7 +973,7 @@ impl RangeJob {
         }
         self.stats.records.fetch_add(records, Ordering::Relaxed);
         self.stats.bytes.fetch_add(
-            (pos.min(data.len()).saturating_sub(range_start)) as u64,
+            (pos.min(data.len()).saturating_sub(reported)) as u64,
             Ordering::Relaxed,
         );
         if rows > 0 {

@@ -255,6 +255,8 @@ struct Prepared {
     stats: Arc<ScanStats>,
     /// For `estimate`: the answer, without running the plan.
     estimate: Option<RecordBatch>,
+    /// Bytes of the main inputs (decompressed).
+    bytes_total: u64,
 }
 
 /// A running query whose batches arrive as they are produced.
@@ -268,6 +270,7 @@ pub struct QueryStream {
     stats: Arc<ScanStats>,
     started: Instant,
     memory_limit: Option<usize>,
+    bytes_total: u64,
 }
 
 impl QueryStream {
@@ -283,6 +286,12 @@ impl QueryStream {
     /// Counters so far (complete once the stream has ended).
     pub fn stats(&self) -> QueryStats {
         collect_stats(&self.physical, &self.stats, self.started)
+    }
+
+    /// Bytes the scan will read in all (of the main inputs, decompressed): with
+    /// [`QueryStats::bytes_scanned`], how far the query has come.
+    pub fn bytes_total(&self) -> u64 {
+        self.bytes_total
     }
 }
 
@@ -413,6 +422,7 @@ impl Engine {
             }
         }
         let estimate = lowered.is_estimate().then_some((main_bytes, main_streams));
+        let bytes_total = main_bytes;
         let planned = lowered
             .into_plan(tables)
             .map_err(|e| Error::from_plan(e, text))?;
@@ -460,6 +470,7 @@ impl Engine {
             ctx,
             stats,
             estimate,
+            bytes_total,
         })
     }
 
@@ -520,6 +531,7 @@ impl Engine {
             stats: prepared.stats,
             started,
             memory_limit: self.options.memory_limit,
+            bytes_total: prepared.bytes_total,
         })
     }
 }

@@ -1,0 +1,139 @@
+//! Running a query with a progress bar on stderr and a Ctrl-C that stops it promptly.
+//!
+//! The bar appears when stderr is a terminal and the scan has run for a second
+//! (`LQ_PROGRESS_DELAY_MS` changes the wait); it shows bytes read of all, the rate, records read
+//! and the time left. Ctrl-C ends the query and reports what had been read by then.
+
+use std::io::IsTerminal;
+use std::time::{Duration, Instant};
+
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use lq::{Engine, Error, Input, QueryResult, QueryStats};
+
+use crate::args::ProgressChoice;
+
+/// How a run ended.
+pub enum Outcome {
+    Done(QueryResult),
+    /// Ctrl-C: the counters when it came, and the bytes there were to read.
+    Interrupted(QueryStats, u64),
+}
+
+struct Bar {
+    enabled: bool,
+    delay: Duration,
+    started: Instant,
+    total: u64,
+    bar: Option<ProgressBar>,
+}
+
+impl Bar {
+    fn new(choice: ProgressChoice, total: u64) -> Self {
+        let delay = std::env::var("LQ_PROGRESS_DELAY_MS")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .map_or(Duration::from_secs(1), Duration::from_millis);
+        Bar {
+            enabled: choice == ProgressChoice::Auto && std::io::stderr().is_terminal(),
+            delay,
+            started: Instant::now(),
+            total,
+            bar: None,
+        }
+    }
+
+    fn update(&mut self, stats: &QueryStats) {
+        if !self.enabled || self.started.elapsed() < self.delay {
+            return;
+        }
+        let total = self.total;
+        let bar = self.bar.get_or_insert_with(|| {
+            let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr());
+            bar.set_style(
+                ProgressStyle::with_template(
+                    "{spinner} [{bar:30}] {bytes}/{total_bytes} · {binary_bytes_per_sec} · {msg} · ETA {eta}",
+                )
+                .unwrap_or_else(|_| ProgressStyle::default_bar())
+                .progress_chars("=> "),
+            );
+            bar
+        });
+        bar.set_position(stats.bytes_scanned.min(total));
+        bar.set_message(format!("{} records", stats.records_scanned));
+    }
+
+    fn clear(&mut self) {
+        if let Some(bar) = self.bar.take() {
+            bar.finish_and_clear();
+        }
+    }
+}
+
+/// Runs the query to the end, or until Ctrl-C.
+pub fn run(
+    engine: &Engine,
+    query: &str,
+    inputs: Vec<Input>,
+    choice: ProgressChoice,
+) -> Result<Outcome, Error> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Error::Runtime(format!("cannot start the async runtime: {e}")))?;
+    runtime.block_on(async {
+        let interrupt = tokio::signal::ctrl_c();
+        tokio::pin!(interrupt);
+        let mut stream = tokio::select! {
+            s = engine.stream(query, inputs) => s?,
+            _ = &mut interrupt => return Ok(Outcome::Interrupted(QueryStats::default(), 0)),
+        };
+        let mut bar = Bar::new(choice, stream.bytes_total());
+        let mut tick = tokio::time::interval(Duration::from_millis(100));
+        let mut batches = Vec::new();
+        loop {
+            tokio::select! {
+                next = stream.next() => match next {
+                    Some(batch) => {
+                        let batch = batch.inspect_err(|_| bar.clear())?;
+                        if batch.num_rows() > 0 {
+                            batches.push(batch);
+                        }
+                    }
+                    None => break,
+                },
+                _ = tick.tick() => bar.update(&stream.stats()),
+                _ = &mut interrupt => {
+                    bar.clear();
+                    return Ok(Outcome::Interrupted(stream.stats(), stream.bytes_total()));
+                }
+            }
+        }
+        bar.clear();
+        Ok(Outcome::Done(QueryResult {
+            stats: stream.stats(),
+            columns: stream.columns.clone(),
+            warnings: stream.warnings.clone(),
+            batches,
+        }))
+    })
+}
+
+/// What was read before Ctrl-C, for stderr.
+pub fn interrupted_note(stats: &QueryStats, total: u64) -> String {
+    let share = if total > 0 {
+        format!(
+            " of {:.1} MB ({:.0}%)",
+            total as f64 / 1e6,
+            stats.bytes_scanned as f64 * 100.0 / total as f64
+        )
+    } else {
+        String::new()
+    };
+    format!(
+        "interrupted after {:.3} s: {} records scanned ({:.1} MB{share}) · {} matched so far; no result printed",
+        stats.elapsed.as_secs_f64(),
+        stats.records_scanned,
+        stats.bytes_scanned as f64 / 1e6,
+        stats.records_matched,
+    )
+}

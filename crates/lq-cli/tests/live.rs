@@ -1,0 +1,203 @@
+//! The terminal side: a progress bar on stderr when it is a terminal (a pseudo-terminal here) and
+//! nothing when it is not; Ctrl-C stops a scan and reports what had been read.
+
+mod common;
+
+use std::io::Read;
+use std::os::fd::{FromRawFd, OwnedFd};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::{scratch_dir, stderr};
+
+/// A pseudo-terminal: (master, slave).
+fn pty() -> (std::fs::File, OwnedFd) {
+    let (mut master, mut slave) = (0, 0);
+    let size = libc::winsize {
+        ws_row: 24,
+        ws_col: 120,
+        ws_xpixel: 0,
+        ws_ypixel: 0,
+    };
+    // SAFETY: openpty writes two new descriptors, which are owned from here on.
+    let rc = unsafe {
+        libc::openpty(
+            &mut master,
+            &mut slave,
+            std::ptr::null_mut(),
+            std::ptr::null(),
+            &size,
+        )
+    };
+    assert_eq!(rc, 0, "openpty");
+    // SAFETY: both descriptors were just opened and nothing else owns them.
+    unsafe {
+        (
+            std::fs::File::from_raw_fd(master),
+            OwnedFd::from_raw_fd(slave),
+        )
+    }
+}
+
+/// A log file big enough that a debug build scans it for seconds.
+fn big_log(name: &str, lines: usize) -> String {
+    let path = scratch_dir(name).join("big.ndjson");
+    let mut text = String::with_capacity(lines * 110);
+    for i in 0..lines {
+        text.push_str(&format!(
+            "{{\"timestamp\":\"2024-03-15T00:00:{:02}Z\",\"level\":\"{}\",\"message\":\"request {i} handled in {} ms\"}}\n",
+            i % 60,
+            if i % 7 == 0 { "ERROR" } else { "INFO" },
+            i % 1000
+        ));
+    }
+    std::fs::write(&path, text).expect("write the log");
+    path.to_str().expect("utf-8").to_string()
+}
+
+/// Reads everything the terminal shows until the child closes it; `shown` gets each piece as it
+/// comes.
+fn drain_live(
+    mut master: std::fs::File,
+    shown: std::sync::mpsc::Sender<Vec<u8>>,
+) -> std::thread::JoinHandle<Vec<u8>> {
+    std::thread::spawn(move || {
+        let mut seen = Vec::new();
+        let mut buf = [0u8; 4096];
+        // EIO once the child has exited and the slave is closed.
+        while let Ok(n) = master.read(&mut buf) {
+            if n == 0 {
+                break;
+            }
+            seen.extend_from_slice(&buf[..n]);
+            let _ = shown.send(buf[..n].to_vec());
+        }
+        seen
+    })
+}
+
+fn drain(master: std::fs::File) -> std::thread::JoinHandle<Vec<u8>> {
+    drain_live(master, std::sync::mpsc::channel().0)
+}
+
+const QUERY: &str = "filter message like /handled in 9\\d\\d ms/ | stats count(*) as slow by level";
+
+#[test]
+fn progress_bar_on_a_terminal_only() {
+    let log = big_log("progress", 200_000);
+    let (master, slave) = pty();
+    let child = Command::new(env!("CARGO_BIN_EXE_lq"))
+        .args([QUERY, &log, "--format", "csv"])
+        .env("LQ_PROGRESS_DELAY_MS", "0")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::from(slave))
+        .spawn()
+        .expect("run lq");
+    let reader = drain(master);
+    let out = child.wait_with_output().expect("wait");
+    assert_eq!(out.status.code(), Some(0));
+    let shown = String::from_utf8_lossy(&reader.join().expect("reader")).into_owned();
+    assert!(
+        shown.contains("records") && shown.contains("ETA"),
+        "{shown:?}"
+    );
+    assert!(shown.contains("MiB") || shown.contains("KiB"), "{shown:?}");
+    // The summary still follows, and stdout holds only the answer.
+    assert!(shown.contains("200000 records scanned"), "{shown:?}");
+    let expected_error = (0..200_000)
+        .filter(|i| i % 7 == 0 && i % 1000 >= 900)
+        .count();
+    let expected_info = (0..200_000)
+        .filter(|i| i % 7 != 0 && i % 1000 >= 900)
+        .count();
+    let answer = String::from_utf8_lossy(&out.stdout).into_owned();
+    let mut lines: Vec<&str> = answer.lines().skip(1).collect();
+    lines.sort();
+    assert_eq!(
+        lines,
+        [
+            format!("ERROR,{expected_error}"),
+            format!("INFO,{expected_info}")
+        ]
+    );
+
+    // Not a terminal: no bar.
+    let o = Command::new(env!("CARGO_BIN_EXE_lq"))
+        .args([QUERY, &log, "--format", "csv"])
+        .env("LQ_PROGRESS_DELAY_MS", "0")
+        .output()
+        .expect("run lq");
+    assert_eq!(o.status.code(), Some(0));
+    assert!(
+        !stderr(&o).contains("ETA") && !stderr(&o).contains('\r'),
+        "{}",
+        stderr(&o)
+    );
+    // --progress never: no bar on a terminal either.
+    let (master, slave) = pty();
+    let child = Command::new(env!("CARGO_BIN_EXE_lq"))
+        .args([QUERY, &log, "--progress", "never"])
+        .env("LQ_PROGRESS_DELAY_MS", "0")
+        .stdout(Stdio::null())
+        .stderr(Stdio::from(slave))
+        .spawn()
+        .expect("run lq");
+    let reader = drain(master);
+    let out = child.wait_with_output().expect("wait");
+    assert_eq!(out.status.code(), Some(0));
+    let shown = String::from_utf8_lossy(&reader.join().expect("reader")).into_owned();
+    assert!(!shown.contains("ETA"), "{shown:?}");
+}
+
+#[test]
+fn ctrl_c_stops_the_scan_and_reports_what_was_read() {
+    let log = big_log("interrupt", 600_000);
+    let (master, slave) = pty();
+    let child = Command::new(env!("CARGO_BIN_EXE_lq"))
+        .args([QUERY, &log, "--partitions", "1"])
+        .env("LQ_PROGRESS_DELAY_MS", "0")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::from(slave))
+        .spawn()
+        .expect("run lq");
+    let pid = child.id() as libc::pid_t;
+    let (tx, rx) = std::sync::mpsc::channel();
+    let reader = drain_live(master, tx);
+    // Wait for the progress bar: the scan has started (a debug build needs over a second for
+    // the whole file).
+    let mut seen = String::new();
+    while !seen.contains("ETA") {
+        match rx.recv_timeout(Duration::from_secs(30)) {
+            Ok(piece) => seen.push_str(&String::from_utf8_lossy(&piece)),
+            Err(e) => panic!("no progress bar ({e}): {seen:?}"),
+        }
+    }
+    let sent = Instant::now();
+    // SAFETY: signalling our own child process.
+    assert_eq!(unsafe { libc::kill(pid, libc::SIGINT) }, 0);
+    let out = child.wait_with_output().expect("wait");
+    let stopped_in = sent.elapsed();
+    let shown = String::from_utf8_lossy(&reader.join().expect("reader")).into_owned();
+    assert_eq!(out.status.code(), Some(130), "{shown}");
+    assert!(
+        stopped_in < Duration::from_secs(5),
+        "took {stopped_in:?} to stop"
+    );
+    assert!(shown.contains("interrupted after"), "{shown:?}");
+    assert!(
+        shown.contains("records scanned") && shown.contains("matched so far"),
+        "{shown:?}"
+    );
+    assert!(out.stdout.is_empty(), "no partial table");
+    // Partial: fewer records than the file has.
+    let note = &shown[shown.find("interrupted after").expect("note")..];
+    let scanned: u64 = note
+        .split(": ")
+        .nth(1)
+        .and_then(|rest| rest.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .expect("a record count");
+    assert!(scanned < 600_000, "{note}");
+}
