@@ -155,6 +155,10 @@ pub struct Args {
     /// Draw the `stats … by bin(…)` chart into an SVG file.
     #[arg(long, value_name = "FILE.svg")]
     pub chart_out: Option<PathBuf>,
+    /// Print each matching record's line with N lines before and after it from its file, like
+    /// `grep -C N` (instead of the table).
+    #[arg(short = 'C', long, value_name = "N", conflicts_with_all = ["output", "chart", "chart_out"])]
+    pub context: Option<usize>,
     /// Only records at or after this time: ISO-8601, epoch seconds/ms, or relative (15m, 1h, 2d).
     #[arg(long, value_name = "TIME")]
     pub start: Option<String>,

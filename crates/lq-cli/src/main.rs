@@ -3,6 +3,7 @@
 mod args;
 mod chart;
 mod config;
+mod context;
 mod output_file;
 mod progress;
 mod render;
@@ -208,7 +209,19 @@ fn run(mut args: Args) -> Result<(), Failure> {
         .progress
         .or(defaults.progress)
         .unwrap_or(args::ProgressChoice::Auto);
-    let result = match progress::run(&engine, &query, inputs, progress_choice)? {
+    let run_query = match args.context {
+        Some(_) => {
+            let q = context::with_pointer(&query);
+            engine.check(&q).map_err(|_| {
+                Failure::Usage(
+                    "--context shows the lines around matching records, but this query returns no records (it aggregates with stats, or `display` leaves out @ptr)".into(),
+                )
+            })?;
+            q
+        }
+        None => query.clone(),
+    };
+    let result = match progress::run(&engine, &run_query, inputs, progress_choice)? {
         progress::Outcome::Done(result) => result,
         progress::Outcome::Interrupted(stats, total) => {
             eprintln!("{}", progress::interrupted_note(&stats, total));
@@ -259,16 +272,25 @@ fn run(mut args: Args) -> Result<(), Failure> {
             eprint!("{pictures}");
         }
     }
-    match &output {
-        Some((path, file_format)) => output_file::write(&result, path, *file_format)
-            .map_err(|e| Failure::Lq(Error::Io(e)))?,
-        None => match render::render(&result, format, &style) {
-            // A reader that stopped early (`| head`) is not an error.
-            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => return Ok(()),
-            other => {
-                other.map_err(|e| Failure::Lq(Error::Io(format!("cannot write output: {e}"))))?
-            }
-        },
+    if let Some(n) = args.context {
+        let text = context::render(&result, n, style.color).map_err(Failure::Usage)?;
+        let mut out = std::io::stdout().lock();
+        if let Err(e) = out.write_all(text.as_bytes()).and_then(|()| out.flush())
+            && e.kind() != std::io::ErrorKind::BrokenPipe
+        {
+            return Err(Failure::Lq(Error::Io(format!("cannot write output: {e}"))));
+        }
+    } else {
+        match &output {
+            Some((path, file_format)) => output_file::write(&result, path, *file_format)
+                .map_err(|e| Failure::Lq(Error::Io(e)))?,
+            None => match render::render(&result, format, &style) {
+                // A reader that stopped early (`| head`) is not an error.
+                Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => return Ok(()),
+                other => other
+                    .map_err(|e| Failure::Lq(Error::Io(format!("cannot write output: {e}"))))?,
+            },
+        }
     }
     if !quiet {
         render::summary(&result);

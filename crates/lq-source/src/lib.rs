@@ -250,6 +250,19 @@ fn decompress(format: Compression, compressed: &[u8]) -> (Vec<u8>, Option<String
     }
 }
 
+/// A file's content as the scanner reads it: decompressed when it is gzip, zstd or bzip2, so that
+/// `@ptr` offsets point into it.
+pub fn read_contents(path: &Path) -> Result<Vec<u8>, SourceError> {
+    let data = std::fs::read(path).map_err(|source| SourceError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    Ok(match Compression::of(&data) {
+        Some(format) => decompress(format, &data).0,
+        None => data,
+    })
+}
+
 #[derive(Debug)]
 enum Bytes {
     /// The guard comes first so that it unregisters before the mapping goes away.

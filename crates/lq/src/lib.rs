@@ -108,6 +108,12 @@ impl From<datafusion::error::DataFusionError> for Error {
     }
 }
 
+/// A log file's content as lq reads it (decompressed), so that the byte offset in a record's
+/// `@ptr` (`path:offset`) can be looked up, e.g. to show the lines around it.
+pub fn read_log_file(path: &std::path::Path) -> Result<Vec<u8>, Error> {
+    Ok(lq_source::read_contents(path)?)
+}
+
 /// Where log records come from.
 #[derive(Debug, Clone)]
 pub struct Input(lq_source::Input);
