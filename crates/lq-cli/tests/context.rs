@@ -51,11 +51,11 @@ fn lines_around_matches_like_grep() {
             ]
         )
     );
-    // Windows that touch merge into one group.
+    // Windows that overlap merge into one group (lines 1-5 and 5-8).
     let o = lq(
         &[
             "-C",
-            "2",
+            "3",
             "--quiet",
             "filter @message like /timeout/",
             &path,
