@@ -159,6 +159,10 @@ pub struct Args {
     /// `grep -C N` (instead of the table).
     #[arg(short = 'C', long, value_name = "N", conflicts_with_all = ["output", "chart", "chart_out"])]
     pub context: Option<usize>,
+    /// Keep reading lines appended to the files (or stdin), across log rotation, until Ctrl-C:
+    /// new matching rows are printed as they come; a `stats` table is refreshed in place.
+    #[arg(long, conflicts_with_all = ["output", "chart", "chart_out", "histogram", "context"])]
+    pub follow: bool,
     /// Only records at or after this time: ISO-8601, epoch seconds/ms, or relative (15m, 1h, 2d).
     #[arg(long, value_name = "TIME")]
     pub start: Option<String>,

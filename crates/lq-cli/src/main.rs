@@ -4,6 +4,7 @@ mod args;
 mod chart;
 mod config;
 mod context;
+mod follow;
 mod output_file;
 mod progress;
 mod render;
@@ -190,6 +191,24 @@ fn run(mut args: Args) -> Result<(), Failure> {
     }
     // Report query errors before blocking on stdin or opening files.
     engine.check(&query)?;
+    if args.follow {
+        let mut files = Vec::new();
+        for file in &args.files {
+            if file.as_os_str() != "-" {
+                files.extend(expand_glob(file));
+            }
+        }
+        let tty = std::io::stdout().is_terminal();
+        let style = TableStyle {
+            width: if wide {
+                None
+            } else {
+                args.width.or_else(|| tty.then(render::terminal_width))
+            },
+            color: color_enabled(color, tty),
+        };
+        return Ok(follow::run(&engine, &query, &files, format, style)?);
+    }
     let mut inputs = Vec::new();
     // A query that starts with SOURCE names its logs itself; otherwise no files means stdin.
     if args.files.is_empty() && !engine.names_its_sources(&query) {
@@ -238,11 +257,7 @@ fn run(mut args: Args) -> Result<(), Failure> {
         } else {
             args.width.or_else(|| tty.then(render::terminal_width))
         },
-        color: match color {
-            ColorChoice::Always => true,
-            ColorChoice::Never => false,
-            ColorChoice::Auto => tty && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
-        },
+        color: color_enabled(color, tty),
     };
     // Pictures go above the table on stdout; with another format or --output, to stderr.
     let pictures_on_stdout = output.is_none() && format == Format::Table;
@@ -306,6 +321,15 @@ fn run(mut args: Args) -> Result<(), Failure> {
         ))));
     }
     Ok(())
+}
+
+/// Whether to colour output going to a terminal (`tty`) or not.
+fn color_enabled(choice: ColorChoice, tty: bool) -> bool {
+    match choice {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => tty && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
+    }
 }
 
 /// A quoted glob (`'logs/**/*.log'`) names the files it matches, in order; any other path is

@@ -133,6 +133,25 @@ impl Input {
         })
     }
 
+    /// Bytes read from the file at `path` (e.g. lines appended to it): `@log` and `@logStream` are
+    /// named as for [`Input::path`].
+    pub fn file_bytes(path: &std::path::Path, data: Vec<u8>) -> Self {
+        let stream = path
+            .file_name()
+            .map(|f| f.to_string_lossy().into_owned())
+            .unwrap_or_else(|| path.display().to_string());
+        let log = path
+            .parent()
+            .map(|p| p.display().to_string())
+            .filter(|p| !p.is_empty())
+            .unwrap_or_else(|| ".".to_string());
+        Input(lq_source::Input::Bytes {
+            log,
+            stream,
+            data: Arc::new(data),
+        })
+    }
+
     /// Everything a reader yields (e.g. stdin), read up front; `name` becomes `@logStream`.
     pub fn reader(name: &str, mut reader: impl Read) -> Result<Self, Error> {
         let mut data = Vec::new();
@@ -316,6 +335,21 @@ impl Engine {
     /// The engine's options.
     pub fn options(&self) -> &EngineOptions {
         &self.options
+    }
+
+    /// The keywords of the query's commands, in pipeline order (`filter`, `stats`, `sort`, ...).
+    ///
+    /// ```
+    /// let engine = lq::Engine::default();
+    /// assert_eq!(
+    ///     engine.command_names("filter a = 1 | stats count(*) by b | sort b")?,
+    ///     ["filter", "stats", "sort"]
+    /// );
+    /// # Ok::<(), lq::Error>(())
+    /// ```
+    pub fn command_names(&self, query: &str) -> Result<Vec<&'static str>, Error> {
+        let parsed = lq_syntax::parse(query).map_err(|d| Error::query(d, query))?;
+        Ok(parsed.commands.iter().map(|c| c.kind.keyword()).collect())
     }
 
     fn plan_options(&self) -> PlanOptions {
