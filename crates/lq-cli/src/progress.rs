@@ -58,7 +58,7 @@ impl Bar {
             );
             bar
         });
-        bar.set_position(stats.bytes_scanned.min(total));
+        bar.set_position(stats.input_bytes_read.min(total));
         bar.set_message(format!("{} records", stats.records_scanned));
     }
 
@@ -122,9 +122,8 @@ pub fn run(
 pub fn interrupted_note(stats: &QueryStats, total: u64) -> String {
     let share = if total > 0 {
         format!(
-            " of {:.1} MB ({:.0}%)",
-            total as f64 / 1e6,
-            stats.bytes_scanned as f64 * 100.0 / total as f64
+            "; {:.0}% of the input",
+            stats.input_bytes_read as f64 * 100.0 / total as f64
         )
     } else {
         String::new()

@@ -187,3 +187,76 @@ fn record_start_must_be_a_regex() {
         stderr(&o)
     );
 }
+
+/// Lines of a log several stream chunks long, with one malformed line far in.
+fn long_log(lines: usize, bad_line: usize) -> String {
+    let mut text = String::new();
+    for i in 1..=lines {
+        if i == bad_line {
+            text.push_str("{\"level\": \"ERROR\", broken\n");
+        } else {
+            text.push_str(&format!(
+                "{{\"n\":{i},\"level\":\"{}\",\"message\":\"event number {i} with some padding to make the line longer\"}}\n",
+                if i % 10 == 0 { "WARN" } else { "INFO" }
+            ));
+        }
+    }
+    text
+}
+
+#[test]
+fn compressed_files_stream_across_chunks() {
+    use std::io::Write;
+    let text = long_log(120_000, 99_999);
+    assert!(text.len() > 10 << 20, "more than two 4 MiB chunks");
+    let dir = common::scratch_dir("stream");
+    let mut files = Vec::new();
+    let gz = dir.join("long.log.gz");
+    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    enc.write_all(text.as_bytes()).expect("gzip");
+    std::fs::write(&gz, enc.finish().expect("gzip")).expect("write");
+    files.push(gz);
+    let zst = dir.join("long.log.zst");
+    std::fs::write(&zst, zstd::encode_all(text.as_bytes(), 1).expect("zstd")).expect("write");
+    files.push(zst);
+    let needle = "\"n\":110000,";
+    // The line starts with the `{` before the needle.
+    let offset = text.find(needle).expect("line") - 1;
+    for file in &files {
+        let file = file.to_str().expect("utf-8");
+        let o = lq(
+            &[
+                "--format",
+                "csv",
+                "stats count(*) as n by level | sort level asc",
+                file,
+            ],
+            None,
+        );
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        // The malformed line is a record too (no level).
+        assert_eq!(stdout(&o), "level,n\nINFO,107999\nWARN,12000\n,1\n");
+        assert!(
+            stderr(&o).contains(&format!("{file}:99999:")),
+            "line number across chunks: {}",
+            stderr(&o)
+        );
+        assert!(
+            stderr(&o).contains("120000 records scanned"),
+            "{}",
+            stderr(&o)
+        );
+        // @ptr offsets are offsets in the decompressed content.
+        let o = lq(
+            &[
+                "--format",
+                "csv",
+                "--quiet",
+                "filter n = 110000 | fields @ptr",
+                file,
+            ],
+            None,
+        );
+        assert_eq!(stdout(&o), format!("@ptr\n{file}:{offset}\n"));
+    }
+}

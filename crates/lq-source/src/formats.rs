@@ -20,6 +20,20 @@ pub fn is_parquet(data: &[u8]) -> bool {
     data.len() >= 12 && data.starts_with(b"PAR1") && data.ends_with(b"PAR1")
 }
 
+/// Whether bytes start like a Parquet file.
+pub fn is_parquet_start(data: &[u8]) -> bool {
+    data.starts_with(b"PAR1")
+}
+
+/// Whether the start of a text could be an AWS payload (a JSON object naming `logEvents` or
+/// `events` early); [`looks_like_events`] decides on the whole text.
+pub fn may_be_events(head: &[u8]) -> bool {
+    let trimmed = head.trim_ascii_start();
+    trimmed.first() == Some(&b'{')
+        && (memchr::memmem::find(trimmed, b"\"logEvents\"").is_some()
+            || memchr::memmem::find(trimmed, b"\"events\"").is_some())
+}
+
 /// A Parquet file as JSON lines, one per row (nested columns as nested JSON, timestamps as
 /// ISO-8601 text).
 pub fn parquet_to_json_lines(data: Vec<u8>) -> Result<Vec<u8>, String> {

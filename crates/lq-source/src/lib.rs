@@ -126,6 +126,7 @@ pub struct MalformedLine {
 pub struct ScanStats {
     records: AtomicU64,
     bytes: AtomicU64,
+    input_bytes: AtomicU64,
     malformed: AtomicU64,
     examples: Mutex<Vec<MalformedLine>>,
     problems: Mutex<Vec<String>>,
@@ -139,9 +140,14 @@ impl ScanStats {
     pub fn records(&self) -> u64 {
         self.records.load(Ordering::Relaxed)
     }
-    /// Bytes read.
+    /// Bytes read (decompressed).
     pub fn bytes(&self) -> u64 {
         self.bytes.load(Ordering::Relaxed)
+    }
+    /// Bytes of the inputs as stored (compressed for streamed files) read so far; with
+    /// [`LogSource::total_bytes`], how far a scan has come.
+    pub fn input_bytes(&self) -> u64 {
+        self.input_bytes.load(Ordering::Relaxed)
     }
     /// Lines that started like JSON but were not valid JSON (still returned as records).
     pub fn malformed(&self) -> u64 {
@@ -211,23 +217,43 @@ impl Compression {
     }
 }
 
+/// A reader of the decompressed content (several gzip members or zstd frames too).
+fn decoder<'a>(
+    format: Compression,
+    compressed: impl std::io::BufRead + 'a,
+) -> std::io::Result<Box<dyn std::io::Read + 'a>> {
+    Ok(match format {
+        Compression::Gzip => Box::new(flate2::bufread::MultiGzDecoder::new(compressed)),
+        Compression::Bzip2 => Box::new(bzip2::bufread::MultiBzDecoder::new(compressed)),
+        Compression::Zstd => Box::new(zstd::stream::read::Decoder::with_buffer(compressed)?),
+    })
+}
+
+/// Whether a compressed input holds line records (not an AWS payload or Parquet, which are read
+/// whole), judged from the start of its content.
+fn lines_when_decompressed(format: Compression, compressed: &[u8]) -> bool {
+    use std::io::Read;
+    let Ok(reader) = decoder(format, compressed) else {
+        return true;
+    };
+    let mut head = Vec::new();
+    let _ = reader.take(1 << 16).read_to_end(&mut head);
+    !formats::is_parquet_start(&head) && !formats::may_be_events(&head)
+}
+
 /// Decompresses a whole input (several gzip members or zstd frames too). A damaged or truncated
 /// stream keeps what was decompressed before the damage, cut back to the last whole line, and says
 /// what happened.
 fn decompress(format: Compression, compressed: &[u8]) -> (Vec<u8>, Option<String>) {
     use std::io::Read;
-    let mut reader: Box<dyn Read + '_> = match format {
-        Compression::Gzip => Box::new(flate2::read::MultiGzDecoder::new(compressed)),
-        Compression::Bzip2 => Box::new(bzip2::read::MultiBzDecoder::new(compressed)),
-        Compression::Zstd => match zstd::stream::read::Decoder::new(compressed) {
-            Ok(d) => Box::new(d),
-            Err(e) => {
-                return (
-                    Vec::new(),
-                    Some(format!("the zstd stream cannot be read ({e})")),
-                );
-            }
-        },
+    let mut reader = match decoder(format, compressed) {
+        Ok(r) => r,
+        Err(e) => {
+            return (
+                Vec::new(),
+                Some(format!("the {} stream cannot be read ({e})", format.name())),
+            );
+        }
     };
     let mut out = Vec::with_capacity(compressed.len() * 4);
     let mut buf = vec![0u8; 1 << 16];
@@ -298,6 +324,18 @@ struct OpenInput {
     separator: u8,
     /// Each record's own time (AWS log events), by record number.
     times: Option<Arc<Vec<Option<i64>>>>,
+    /// A compressed file read as a stream, chunk by chunk, never whole in memory (`bytes` is
+    /// then empty).
+    streamed: Option<Streamed>,
+}
+
+/// A compressed file decompressed while it is scanned.
+#[derive(Debug, Clone)]
+struct Streamed {
+    path: PathBuf,
+    format: Compression,
+    /// The compressed size.
+    len: u64,
 }
 
 impl OpenInput {
@@ -350,6 +388,7 @@ fn prepare(
                     bytes: Bytes::Owned(Arc::new(s.data)),
                     separator: formats::RECORD_SEPARATOR,
                     times: Some(s.times),
+                    streamed: None,
                 })
                 .collect(),
             Err(e) => {
@@ -422,6 +461,27 @@ impl LogSource {
                         Bytes::Mapped(sigbus::register(map.as_ptr(), map.len()), map)
                     };
                     let (log, stream) = names_for(&path);
+                    // Compressed line logs are decompressed while scanned, never whole in memory.
+                    if let Some(format) = Compression::of(bytes.as_slice())
+                        && record_start.is_none()
+                        && lines_when_decompressed(format, bytes.as_slice())
+                    {
+                        opened.push(Arc::new(OpenInput {
+                            index: opened.len() as u64,
+                            display: path.display().to_string(),
+                            log,
+                            stream,
+                            bytes: Bytes::Owned(Arc::new(Vec::new())),
+                            separator: b'\n',
+                            times: None,
+                            streamed: Some(Streamed {
+                                path: path.clone(),
+                                format,
+                                len,
+                            }),
+                        }));
+                        continue;
+                    }
                     OpenInput {
                         index: 0,
                         display: path.display().to_string(),
@@ -430,6 +490,7 @@ impl LogSource {
                         bytes,
                         separator: b'\n',
                         times: None,
+                        streamed: None,
                     }
                 }
                 Input::Bytes { log, stream, data } => OpenInput {
@@ -440,6 +501,7 @@ impl LogSource {
                     bytes: Bytes::Owned(data),
                     separator: b'\n',
                     times: None,
+                    streamed: None,
                 },
             };
             for mut input in prepare(open, record_start.as_ref(), &mut problems) {
@@ -464,7 +526,10 @@ impl LogSource {
     pub fn total_bytes(&self) -> u64 {
         self.inputs
             .iter()
-            .map(|i| i.bytes.as_slice().len() as u64)
+            .map(|i| match &i.streamed {
+                Some(st) => st.len,
+                None => i.bytes.as_slice().len() as u64,
+            })
             .sum()
     }
 
@@ -507,6 +572,22 @@ impl LogSource {
             .max(1);
         let mut partitions: Vec<Arc<dyn PartitionStream>> = Vec::new();
         for input in &self.inputs {
+            if input.streamed.is_some() {
+                partitions.push(Arc::new(StreamScan(Arc::new(RangeJob {
+                    input: input.clone(),
+                    start: 0,
+                    end: 0,
+                    schema: schema.clone(),
+                    layout: layout.clone(),
+                    stats: stats.clone(),
+                    batch_size: self.options.batch_size.max(1),
+                    prefilter: prefilter.clone(),
+                    offset_base: 0,
+                    line_base: 0,
+                    chunk_of_stream: false,
+                }))));
+                continue;
+            }
             let len = input.bytes.as_slice().len();
             let chunk = if input.whole() { len.max(1) } else { chunk };
             let mut start = 0;
@@ -525,6 +606,9 @@ impl LogSource {
                     } else {
                         prefilter.clone()
                     },
+                    offset_base: 0,
+                    line_base: 0,
+                    chunk_of_stream: false,
                 }))));
                 start = end;
             }
@@ -539,6 +623,7 @@ impl LogSource {
                     bytes: Bytes::Owned(Arc::new(Vec::new())),
                     separator: b'\n',
                     times: None,
+                    streamed: None,
                 }),
                 start: 0,
                 end: 0,
@@ -547,6 +632,9 @@ impl LogSource {
                 stats,
                 batch_size: 1,
                 prefilter: None,
+                offset_base: 0,
+                line_base: 0,
+                chunk_of_stream: false,
             }))));
         }
         Ok(Arc::new(StreamingTable::try_new(schema, partitions)?))
@@ -666,6 +754,158 @@ impl PartitionStream for RangeScan {
     }
 }
 
+/// A compressed file, decompressed chunk by chunk while it is scanned (one partition).
+#[derive(Debug)]
+struct StreamScan(Arc<RangeJob>);
+
+/// Counts the compressed bytes read from a file, for progress.
+struct CountingReader {
+    inner: std::fs::File,
+    stats: Arc<ScanStats>,
+}
+
+impl std::io::Read for CountingReader {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.stats
+            .input_bytes
+            .fetch_add(n as u64, Ordering::Relaxed);
+        Ok(n)
+    }
+}
+
+/// Decompressed bytes scanned at a time.
+const STREAM_CHUNK: usize = 4 << 20;
+
+impl PartitionStream for StreamScan {
+    fn schema(&self) -> &SchemaRef {
+        &self.0.schema
+    }
+
+    fn execute(&self, _ctx: Arc<TaskContext>) -> SendableRecordBatchStream {
+        let mut builder = RecordBatchReceiverStreamBuilder::new(self.0.schema.clone(), 2);
+        let tx = builder.tx();
+        let job = self.0.clone();
+        builder.spawn_blocking(move || {
+            job.run_streamed(&mut |batch| tx.blocking_send(Ok(batch)).is_ok())
+        });
+        builder.build()
+    }
+}
+
+impl RangeJob {
+    /// Reads a streamed input chunk by chunk (cut at line ends), scanning each as a range.
+    fn run_streamed(
+        &self,
+        emit: &mut dyn FnMut(RecordBatch) -> bool,
+    ) -> datafusion::error::Result<()> {
+        use std::io::Read;
+        let Some(streamed) = &self.input.streamed else {
+            return self.run(emit);
+        };
+        let problem = |what: String| {
+            self.stats
+                .note_problem(format!("{}: {what}", self.input.display));
+        };
+        let file = match std::fs::File::open(&streamed.path) {
+            Ok(f) => f,
+            Err(e) => {
+                problem(format!("cannot read it ({e})"));
+                return Ok(());
+            }
+        };
+        let counted = CountingReader {
+            inner: file,
+            stats: self.stats.clone(),
+        };
+        let mut reader = match decoder(streamed.format, std::io::BufReader::new(counted)) {
+            Ok(r) => r,
+            Err(e) => {
+                problem(format!(
+                    "the {} stream cannot be read ({e})",
+                    streamed.format.name()
+                ));
+                return Ok(());
+            }
+        };
+        let (mut offset_base, mut line_base) = (0usize, 0u64);
+        let mut carry: Vec<u8> = Vec::with_capacity(STREAM_CHUNK + (1 << 16));
+        let mut want = STREAM_CHUNK;
+        let mut open = true;
+        let mut buf = vec![0u8; 1 << 16];
+        let mut receiving = true;
+        while open && receiving {
+            // Fill a chunk, or read to the end (or to damage, keeping whole lines).
+            let mut damaged = None;
+            while carry.len() < want {
+                match reader.read(&mut buf) {
+                    Ok(0) => {
+                        open = false;
+                        break;
+                    }
+                    Ok(n) => carry.extend_from_slice(&buf[..n]),
+                    Err(e) => {
+                        damaged = Some(e);
+                        open = false;
+                        break;
+                    }
+                }
+            }
+            let cut = if open || damaged.is_some() {
+                carry.iter().rposition(|b| *b == b'\n').map_or(0, |i| i + 1)
+            } else {
+                carry.len()
+            };
+            if let Some(e) = damaged {
+                problem(format!(
+                    "the {} stream is damaged or truncated ({e}); read the first {} bytes of its content",
+                    streamed.format.name(),
+                    offset_base + cut
+                ));
+            }
+            if cut == 0 {
+                // One line longer than a chunk: read on until it ends.
+                want = carry.len() + STREAM_CHUNK;
+                continue;
+            }
+            want = STREAM_CHUNK;
+            let rest = carry.split_off(cut);
+            let chunk = std::mem::replace(&mut carry, rest);
+            let lines = memchr::memchr_iter(b'\n', &chunk).count() as u64;
+            let len = chunk.len();
+            let job = RangeJob {
+                input: Arc::new(OpenInput {
+                    index: self.input.index,
+                    display: self.input.display.clone(),
+                    log: self.input.log.clone(),
+                    stream: self.input.stream.clone(),
+                    bytes: Bytes::Owned(Arc::new(chunk)),
+                    separator: b'\n',
+                    times: None,
+                    streamed: None,
+                }),
+                start: 0,
+                end: len,
+                schema: self.schema.clone(),
+                layout: self.layout.clone(),
+                stats: self.stats.clone(),
+                batch_size: self.batch_size,
+                prefilter: self.prefilter.clone(),
+                offset_base,
+                line_base,
+                chunk_of_stream: true,
+            };
+            job.run(&mut |batch| {
+                receiving = emit(batch);
+                receiving
+            })?;
+            offset_base += len;
+            line_base += lines;
+        }
+        Ok(())
+    }
+}
+
 #[derive(Debug)]
 struct RangeJob {
     input: Arc<OpenInput>,
@@ -676,6 +916,13 @@ struct RangeJob {
     stats: Arc<ScanStats>,
     batch_size: usize,
     prefilter: Option<Arc<Prefilter>>,
+    /// Where `input`'s bytes start in the whole input (a chunk of a streamed file), for `@ptr`,
+    /// the row order and line numbers.
+    offset_base: usize,
+    /// Lines before `input`'s bytes in the whole input.
+    line_base: u64,
+    /// A chunk of a streamed file, whose compressed bytes are counted as they are read.
+    chunk_of_stream: bool,
 }
 
 enum Builder {
@@ -845,7 +1092,7 @@ impl RangeJob {
             let offset = pos;
             pos = line_end + 1;
             lines_before += 1;
-            if offset == 0 && line.starts_with(b"\xEF\xBB\xBF") {
+            if offset + self.offset_base == 0 && line.starts_with(b"\xEF\xBB\xBF") {
                 line = &line[3..];
             }
             if line.last() == Some(&b'\r') {
@@ -921,7 +1168,9 @@ impl RangeJob {
             if let Some(error) = problem {
                 let line = if sep == b'\n' {
                     let base = *first_line_number.get_or_insert_with(|| {
-                        memchr::memchr_iter(b'\n', &data[..range_start]).count() as u64 + 1
+                        self.line_base
+                            + memchr::memchr_iter(b'\n', &data[..range_start]).count() as u64
+                            + 1
                     });
                     base + lines_before - 1
                 } else if self.input.times.is_some() {
@@ -974,9 +1223,7 @@ impl RangeJob {
                 // Counters move with each batch, so progress can be watched while the scan runs.
                 let done = pos.min(data.len());
                 self.stats.records.fetch_add(records, Ordering::Relaxed);
-                self.stats
-                    .bytes
-                    .fetch_add((done - reported) as u64, Ordering::Relaxed);
+                self.count_bytes((done - reported) as u64);
                 records = 0;
                 reported = done;
                 if !emit(batch) {
@@ -985,15 +1232,19 @@ impl RangeJob {
             }
         }
         self.stats.records.fetch_add(records, Ordering::Relaxed);
-        self.stats.bytes.fetch_add(
-            (pos.min(data.len()).saturating_sub(reported)) as u64,
-            Ordering::Relaxed,
-        );
+        self.count_bytes((pos.min(data.len()).saturating_sub(reported)) as u64);
         if rows > 0 {
             let batch = self.finish(&mut builders, rows)?;
             emit(batch);
         }
         Ok(())
+    }
+
+    fn count_bytes(&self, n: u64) {
+        self.stats.bytes.fetch_add(n, Ordering::Relaxed);
+        if !self.chunk_of_stream {
+            self.stats.input_bytes.fetch_add(n, Ordering::Relaxed);
+        }
     }
 
     fn new_builders(&self) -> Vec<Builder> {
@@ -1038,7 +1289,7 @@ impl RangeJob {
                     b.append_option(ts);
                 }
                 (ColumnSource::RowOrder, Builder::Row(b)) => {
-                    b.append_value((self.input.index << 40) | offset as u64);
+                    b.append_value((self.input.index << 40) | (self.offset_base + offset) as u64);
                 }
                 (ColumnSource::Message, Builder::Text(b)) => {
                     b.append_value(String::from_utf8_lossy(line))
@@ -1050,9 +1301,11 @@ impl RangeJob {
                         .ok()
                         .and_then(|l| lambda::lambda_field(l, *f)),
                 ),
-                (ColumnSource::Ptr, Builder::Text(b)) => {
-                    b.append_value(format!("{}:{offset}", self.input.display))
-                }
+                (ColumnSource::Ptr, Builder::Text(b)) => b.append_value(format!(
+                    "{}:{}",
+                    self.input.display,
+                    self.offset_base + offset
+                )),
                 (ColumnSource::Json(slot), Builder::Text(b)) => {
                     b.append_option(values.get(*slot).and_then(|v| v.text(data)))
                 }

@@ -234,8 +234,11 @@ pub struct QueryStats {
     pub records_scanned: u64,
     /// Records that passed the time range and the filters before the first aggregation.
     pub records_matched: u64,
-    /// Bytes read.
+    /// Bytes read (decompressed).
     pub bytes_scanned: u64,
+    /// Bytes of the inputs as stored (compressed files count their compressed bytes) read so
+    /// far: with [`QueryStream::bytes_total`], how far the query has come.
+    pub input_bytes_read: u64,
     /// Lines that started like JSON but could not be read as JSON (still answered as records).
     pub malformed_lines: u64,
     /// The first few malformed lines.
@@ -313,8 +316,8 @@ impl QueryStream {
         collect_stats(&self.physical, &self.stats, self.started)
     }
 
-    /// Bytes the scan will read in all (of the main inputs, decompressed): with
-    /// [`QueryStats::bytes_scanned`], how far the query has come.
+    /// Bytes the scan will read in all, as stored (compressed files by their compressed size):
+    /// with [`QueryStats::input_bytes_read`], how far the query has come.
     pub fn bytes_total(&self) -> u64 {
         self.bytes_total
     }
@@ -622,6 +625,7 @@ fn collect_stats(
         records_scanned: scanned,
         records_matched: matched_rows(physical).unwrap_or(scanned),
         bytes_scanned: scan.bytes(),
+        input_bytes_read: scan.input_bytes(),
         malformed_lines: scan.malformed(),
         malformed_examples: scan.malformed_examples(),
         input_problems: scan.input_problems(),
