@@ -260,3 +260,38 @@ fn compressed_files_stream_across_chunks() {
         assert_eq!(stdout(&o), format!("@ptr\n{file}:{offset}\n"));
     }
 }
+
+/// Real subscription payloads of Lambda logs (DataDog's serverless test data, Apache-2.0).
+#[test]
+fn real_subscription_payloads() {
+    // A quoted glob: the LICENSE beside the payloads is not a log.
+    let dir = testdata("aws/datadog/*.json");
+    assert_eq!(
+        ok(&[
+            "--format",
+            "csv",
+            "--quiet",
+            "stats count(*) as n by @log, @type | sort n desc, @type asc",
+            &dir
+        ]),
+        "@log,@type,n\n\
+         /aws/lambda/hello-dog-node-dev-hello12x,,17\n\
+         /aws/lambda/storms-cloudwatch-event,END,2\n\
+         /aws/lambda/storms-cloudwatch-event,REPORT,2\n\
+         /aws/lambda/storms-cloudwatch-event,START,2\n\
+         /aws/lambda/hello-dog-node-dev-hello12x,END,1\n\
+         /aws/lambda/hello-dog-node-dev-hello12x,REPORT,1\n\
+         /aws/lambda/storms-cloudwatch-event,,1\n"
+    );
+    assert_eq!(
+        ok(&[
+            "--format",
+            "csv",
+            "--quiet",
+            "filter @type = \"REPORT\" and ispresent(@duration) | fields @timestamp, @requestId, @duration, @maxMemoryUsed",
+            &dir
+        ]),
+        "@timestamp,@requestId,@duration,@maxMemoryUsed\n\
+         2020-03-05 16:30:36.750,f08bb4c8-d6b2-4f05-ac17-af7e2ba005fb,619.31,118000000\n"
+    );
+}
