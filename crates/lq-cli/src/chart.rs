@@ -45,6 +45,20 @@ pub struct ChartData {
     pub left_out: Vec<String>,
 }
 
+impl ChartData {
+    /// The time span and the value range (from 0 or below, never empty) of all points.
+    fn bounds(&self) -> Option<(i64, i64, f64, f64)> {
+        let (mut t0, mut t1, mut lo, mut hi) = (i64::MAX, i64::MIN, 0f64, f64::MIN);
+        for &(t, v) in self.series.iter().flat_map(|s| s.points.iter()) {
+            t0 = t0.min(t);
+            t1 = t1.max(t);
+            lo = lo.min(v);
+            hi = hi.max(v);
+        }
+        (t0 <= t1).then_some((t0, t1, lo, if hi <= lo { lo + 1.0 } else { hi }))
+    }
+}
+
 fn is_number(t: &DataType) -> bool {
     t.is_numeric()
 }
@@ -210,23 +224,34 @@ fn x_axis_labels(width: usize, first: &str, middle: &str, last: &str) -> String 
     line.into_iter().collect::<String>().trim_end().to_string()
 }
 
+/// The x axis under a plot `plot_w` wide after a `margin`: a rule, then times at both ends and
+/// the middle.
+fn time_axis(out: &mut String, margin: usize, plot_w: usize, t0: i64, t1: i64) {
+    let span = t1 - t0;
+    out.push_str(&format!(
+        "{:>w$}└{}\n",
+        "",
+        "─".repeat(plot_w),
+        w = margin - 1
+    ));
+    out.push_str(&format!(
+        "{:w$}{}\n",
+        "",
+        x_axis_labels(
+            plot_w + 1,
+            &time_label(t0, span),
+            &time_label(t0 + span / 2, span),
+            &time_label(t1, span)
+        ),
+        w = margin - 1
+    ));
+}
+
 /// The line chart for a terminal `width` columns wide.
 pub fn terminal(data: &ChartData, width: usize, height: usize, color: bool) -> String {
-    let points = data.series.iter().flat_map(|s| s.points.iter());
-    let (mut t0, mut t1, mut lo, mut hi) = (i64::MAX, i64::MIN, f64::MAX, f64::MIN);
-    for &(t, v) in points {
-        t0 = t0.min(t);
-        t1 = t1.max(t);
-        lo = lo.min(v);
-        hi = hi.max(v);
-    }
-    if t0 > t1 {
+    let Some((t0, t1, lo, hi)) = data.bounds() else {
         return "(nothing to chart: no rows)\n".to_string();
-    }
-    lo = lo.min(0.0);
-    if hi <= lo {
-        hi = lo + 1.0;
-    }
+    };
     let labels = [
         number_label(hi),
         number_label((hi + lo) / 2.0),
@@ -292,24 +317,7 @@ pub fn terminal(data: &ChartData, width: usize, height: usize, color: bool) -> S
         }
         out.push('\n');
     }
-    out.push_str(&format!(
-        "{:>w$}└{}\n",
-        "",
-        "─".repeat(plot_w),
-        w = margin - 1
-    ));
-    let span = t1 - t0;
-    out.push_str(&format!(
-        "{:w$}{}\n",
-        "",
-        x_axis_labels(
-            plot_w + 1,
-            &time_label(t0, span),
-            &time_label(t0 + span / 2, span),
-            &time_label(t1, span)
-        ),
-        w = margin - 1
-    ));
+    time_axis(&mut out, margin, plot_w, t0, t1);
     for (k, s) in data.series.iter().enumerate() {
         out.push_str(&format!(
             "  {} {}\n",
@@ -368,25 +376,8 @@ pub fn histogram(h: &Histogram, width: usize, height: usize, color: bool) -> Str
         out.push('\n');
     }
     let plot_w = per * h.bins.len();
-    out.push_str(&format!(
-        "{:>w$}└{}\n",
-        "",
-        "─".repeat(plot_w),
-        w = margin - 1
-    ));
     let (t0, t1) = (h.bins[0].0, h.bins[h.bins.len() - 1].0 + h.bin_ms);
-    let span = t1 - t0;
-    out.push_str(&format!(
-        "{:w$}{}\n",
-        "",
-        x_axis_labels(
-            plot_w + 1,
-            &time_label(t0, span),
-            &time_label(t0 + span / 2, span),
-            &time_label(t1, span)
-        ),
-        w = margin - 1
-    ));
+    time_axis(&mut out, margin, plot_w, t0, t1);
     out.push_str(&format!(
         "{} records in {} bins of {}\n",
         h.records,
@@ -400,22 +391,11 @@ pub fn histogram(h: &Histogram, width: usize, height: usize, color: bool) -> Str
 pub fn svg(data: &ChartData, title: &str, path: &Path) -> Result<(), String> {
     use plotters::prelude::*;
     let fail = |e: &dyn std::fmt::Display| format!("cannot draw {}: {e}", path.display());
-    let points = data.series.iter().flat_map(|s| s.points.iter());
-    let (mut t0, mut t1, mut lo, mut hi) = (i64::MAX, i64::MIN, 0f64, f64::MIN);
-    for &(t, v) in points {
-        t0 = t0.min(t);
-        t1 = t1.max(t);
-        lo = lo.min(v);
-        hi = hi.max(v);
-    }
-    if t0 > t1 {
+    let Some((t0, mut t1, lo, hi)) = data.bounds() else {
         return Err("--chart-out: the result has no rows to draw".into());
-    }
+    };
     if t1 == t0 {
         t1 = t0 + 1;
-    }
-    if hi <= lo {
-        hi = lo + 1.0;
     }
     let span = t1 - t0;
     let root = SVGBackend::new(path, (960, 480)).into_drawing_area();

@@ -191,6 +191,15 @@ fn run(mut args: Args) -> Result<(), Failure> {
     }
     // Report query errors before blocking on stdin or opening files.
     engine.check(&query)?;
+    let tty = std::io::stdout().is_terminal();
+    let style = TableStyle {
+        width: if wide {
+            None
+        } else {
+            args.width.or_else(|| tty.then(render::terminal_width))
+        },
+        color: color_enabled(color, tty),
+    };
     if args.follow {
         let mut files = Vec::new();
         for file in &args.files {
@@ -198,15 +207,6 @@ fn run(mut args: Args) -> Result<(), Failure> {
                 files.extend(expand_glob(file));
             }
         }
-        let tty = std::io::stdout().is_terminal();
-        let style = TableStyle {
-            width: if wide {
-                None
-            } else {
-                args.width.or_else(|| tty.then(render::terminal_width))
-            },
-            color: color_enabled(color, tty),
-        };
         return Ok(follow::run(&engine, &query, &files, format, style)?);
     }
     let mut inputs = Vec::new();
@@ -250,15 +250,6 @@ fn run(mut args: Args) -> Result<(), Failure> {
     for w in &result.warnings {
         eprintln!("{w}");
     }
-    let tty = std::io::stdout().is_terminal();
-    let style = TableStyle {
-        width: if wide {
-            None
-        } else {
-            args.width.or_else(|| tty.then(render::terminal_width))
-        },
-        color: color_enabled(color, tty),
-    };
     // Pictures go above the table on stdout; with another format or --output, to stderr.
     let pictures_on_stdout = output.is_none() && format == Format::Table;
     let picture_width = style

@@ -76,8 +76,21 @@ fn drain_live(
     })
 }
 
-fn drain(master: std::fs::File) -> std::thread::JoinHandle<Vec<u8>> {
-    drain_live(master, std::sync::mpsc::channel().0)
+/// Runs lq with stderr on a new pseudo-terminal (stdout piped) and reads what the terminal shows.
+fn spawn_on_pty(
+    args: &[&str],
+    shown: std::sync::mpsc::Sender<Vec<u8>>,
+) -> (std::process::Child, std::thread::JoinHandle<Vec<u8>>) {
+    let (master, slave) = pty();
+    let child = Command::new(env!("CARGO_BIN_EXE_lq"))
+        .args(args)
+        .env("LQ_PROGRESS_DELAY_MS", "0")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::from(slave))
+        .spawn()
+        .expect("run lq");
+    (child, drain_live(master, shown))
 }
 
 const QUERY: &str = "filter message like /handled in 9\\d\\d ms/ | stats count(*) as slow by level";
@@ -85,16 +98,10 @@ const QUERY: &str = "filter message like /handled in 9\\d\\d ms/ | stats count(*
 #[test]
 fn progress_bar_on_a_terminal_only() {
     let log = big_log("progress", 200_000);
-    let (master, slave) = pty();
-    let child = Command::new(env!("CARGO_BIN_EXE_lq"))
-        .args([QUERY, &log, "--format", "csv"])
-        .env("LQ_PROGRESS_DELAY_MS", "0")
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::from(slave))
-        .spawn()
-        .expect("run lq");
-    let reader = drain(master);
+    let (child, reader) = spawn_on_pty(
+        &[QUERY, &log, "--format", "csv"],
+        std::sync::mpsc::channel().0,
+    );
     let out = child.wait_with_output().expect("wait");
     assert_eq!(out.status.code(), Some(0));
     let shown = String::from_utf8_lossy(&reader.join().expect("reader")).into_owned();
@@ -135,15 +142,10 @@ fn progress_bar_on_a_terminal_only() {
         stderr(&o)
     );
     // --progress never: no bar on a terminal either.
-    let (master, slave) = pty();
-    let child = Command::new(env!("CARGO_BIN_EXE_lq"))
-        .args([QUERY, &log, "--progress", "never"])
-        .env("LQ_PROGRESS_DELAY_MS", "0")
-        .stdout(Stdio::null())
-        .stderr(Stdio::from(slave))
-        .spawn()
-        .expect("run lq");
-    let reader = drain(master);
+    let (child, reader) = spawn_on_pty(
+        &[QUERY, &log, "--progress", "never"],
+        std::sync::mpsc::channel().0,
+    );
     let out = child.wait_with_output().expect("wait");
     assert_eq!(out.status.code(), Some(0));
     let shown = String::from_utf8_lossy(&reader.join().expect("reader")).into_owned();
@@ -153,18 +155,9 @@ fn progress_bar_on_a_terminal_only() {
 #[test]
 fn ctrl_c_stops_the_scan_and_reports_what_was_read() {
     let log = big_log("interrupt", 600_000);
-    let (master, slave) = pty();
-    let child = Command::new(env!("CARGO_BIN_EXE_lq"))
-        .args([QUERY, &log, "--partitions", "1"])
-        .env("LQ_PROGRESS_DELAY_MS", "0")
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::from(slave))
-        .spawn()
-        .expect("run lq");
-    let pid = child.id() as libc::pid_t;
     let (tx, rx) = std::sync::mpsc::channel();
-    let reader = drain_live(master, tx);
+    let (child, reader) = spawn_on_pty(&[QUERY, &log, "--partitions", "1"], tx);
+    let pid = child.id() as libc::pid_t;
     // Wait for the progress bar: the scan has started (a debug build needs over a second for
     // the whole file).
     let mut seen = String::new();

@@ -415,7 +415,8 @@ pub struct LogSource {
     problems: Vec<String>,
 }
 
-fn names_for(path: &Path) -> (String, String) {
+/// `@log` (the directory, `.` when none) and `@logStream` (the file name) of a file.
+pub fn log_names(path: &Path) -> (String, String) {
     let stream = path
         .file_name()
         .map(|f| f.to_string_lossy().into_owned())
@@ -460,7 +461,7 @@ impl LogSource {
                         let map = unsafe { memmap2::Mmap::map(&file) }.map_err(io)?;
                         Bytes::Mapped(sigbus::register(map.as_ptr(), map.len()), map)
                     };
-                    let (log, stream) = names_for(&path);
+                    let (log, stream) = log_names(&path);
                     // Compressed line logs are decompressed while scanned, never whole in memory.
                     if let Some(format) = Compression::of(bytes.as_slice())
                         && record_start.is_none()
@@ -573,7 +574,7 @@ impl LogSource {
         let mut partitions: Vec<Arc<dyn PartitionStream>> = Vec::new();
         for input in &self.inputs {
             if input.streamed.is_some() {
-                partitions.push(Arc::new(StreamScan(Arc::new(RangeJob {
+                partitions.push(Arc::new(RangeScan(Arc::new(RangeJob {
                     input: input.clone(),
                     start: 0,
                     end: 0,
@@ -736,7 +737,8 @@ impl Layout {
     }
 }
 
-/// One newline-aligned byte range of one input: a line belongs to the range holding its first byte.
+/// One newline-aligned byte range of one input (a line belongs to the range holding its first
+/// byte), or a whole compressed input decompressed chunk by chunk while it is scanned.
 #[derive(Debug)]
 struct RangeScan(Arc<RangeJob>);
 
@@ -749,14 +751,12 @@ impl PartitionStream for RangeScan {
         let mut builder = RecordBatchReceiverStreamBuilder::new(self.0.schema.clone(), 2);
         let tx = builder.tx();
         let job = self.0.clone();
-        builder.spawn_blocking(move || job.run(&mut |batch| tx.blocking_send(Ok(batch)).is_ok()));
+        builder.spawn_blocking(move || {
+            job.run_streamed(&mut |batch| tx.blocking_send(Ok(batch)).is_ok())
+        });
         builder.build()
     }
 }
-
-/// A compressed file, decompressed chunk by chunk while it is scanned (one partition).
-#[derive(Debug)]
-struct StreamScan(Arc<RangeJob>);
 
 /// Counts the compressed bytes read from a file, for progress.
 struct CountingReader {
@@ -777,24 +777,9 @@ impl std::io::Read for CountingReader {
 /// Decompressed bytes scanned at a time.
 const STREAM_CHUNK: usize = 4 << 20;
 
-impl PartitionStream for StreamScan {
-    fn schema(&self) -> &SchemaRef {
-        &self.0.schema
-    }
-
-    fn execute(&self, _ctx: Arc<TaskContext>) -> SendableRecordBatchStream {
-        let mut builder = RecordBatchReceiverStreamBuilder::new(self.0.schema.clone(), 2);
-        let tx = builder.tx();
-        let job = self.0.clone();
-        builder.spawn_blocking(move || {
-            job.run_streamed(&mut |batch| tx.blocking_send(Ok(batch)).is_ok())
-        });
-        builder.build()
-    }
-}
-
 impl RangeJob {
-    /// Reads a streamed input chunk by chunk (cut at line ends), scanning each as a range.
+    /// Scans the range; a streamed input is read chunk by chunk (cut at line ends), each chunk
+    /// scanned as a range.
     fn run_streamed(
         &self,
         emit: &mut dyn FnMut(RecordBatch) -> bool,

@@ -136,15 +136,7 @@ impl Input {
     /// Bytes read from the file at `path` (e.g. lines appended to it): `@log` and `@logStream` are
     /// named as for [`Input::path`].
     pub fn file_bytes(path: &std::path::Path, data: Vec<u8>) -> Self {
-        let stream = path
-            .file_name()
-            .map(|f| f.to_string_lossy().into_owned())
-            .unwrap_or_else(|| path.display().to_string());
-        let log = path
-            .parent()
-            .map(|p| p.display().to_string())
-            .filter(|p| !p.is_empty())
-            .unwrap_or_else(|| ".".to_string());
+        let (log, stream) = lq_source::log_names(path);
         Input(lq_source::Input::Bytes {
             log,
             stream,
