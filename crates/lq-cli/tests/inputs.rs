@@ -295,3 +295,21 @@ fn real_subscription_payloads() {
          2020-03-05 16:30:36.750,f08bb4c8-d6b2-4f05-ac17-af7e2ba005fb,619.31,118000000\n"
     );
 }
+
+/// A CloudWatch Logs export to S3: gzip, each line the event's time and its message.
+#[test]
+fn cloudwatch_export_lines() {
+    assert_eq!(
+        ok(&[
+            "--format",
+            "csv",
+            "--quiet",
+            "stats count(*) as n, max(latency_ms) as worst, max(@timestamp) as last by level | sort level asc",
+            &testdata("aws/export-000000.gz")
+        ]),
+        "level,n,worst,last\n\
+         ERROR,2,950,2024-03-15 00:00:04.000\n\
+         INFO,1,12,2024-03-15 00:00:01.000\n\
+         ,1,,2024-03-15 00:00:03.000\n"
+    );
+}

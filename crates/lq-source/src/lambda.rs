@@ -102,9 +102,23 @@ fn measure(rest: &str, label: &str, scale: f64) -> Option<String> {
     })
 }
 
-/// Where the first embedded JSON object of a Lambda application line starts.
+/// Where the first embedded JSON object of a Lambda application line starts, or the JSON message
+/// of a CloudWatch Logs export line (`2024-03-15T00:00:01.000Z {"level": ...}`).
+///
+/// ```
+/// use lq_source::lambda::embedded_json_start;
+/// assert_eq!(embedded_json_start(b"2024-03-15T00:00:01.000Z\tr-1\tINFO\t{\"a\":1}"), Some(34));
+/// assert_eq!(embedded_json_start(b"2024-03-15T00:00:01.000Z {\"a\":1}"), Some(25));
+/// assert_eq!(embedded_json_start(b"GET /x {not json"), None);
+/// ```
 pub fn embedded_json_start(line: &[u8]) -> Option<usize> {
-    let tab = memchr::memchr(b'\t', line)?;
-    let brace = memchr::memchr(b'{', &line[tab..])? + tab;
-    (line[brace - 1] == b'\t' || line[brace - 1] == b' ').then_some(brace)
+    if let Some(tab) = memchr::memchr(b'\t', line)
+        && let Some(brace) = memchr::memchr(b'{', &line[tab..]).map(|i| i + tab)
+        && (line[brace - 1] == b'\t' || line[brace - 1] == b' ')
+    {
+        return Some(brace);
+    }
+    let space = memchr::memchr(b' ', &line[..line.len().min(40)])?;
+    let iso_stamp = space >= 20 && line[4] == b'-' && line[7] == b'-' && line[10] == b'T';
+    (iso_stamp && line.get(space + 1) == Some(&b'{')).then_some(space + 1)
 }
