@@ -8,7 +8,7 @@ use std::process::{Command, Stdio};
 use std::sync::mpsc::Receiver;
 use std::time::{Duration, Instant};
 
-use common::{scratch_dir, testdata};
+use common::{pty, scratch_dir, testdata};
 
 fn app_lines() -> Vec<String> {
     std::fs::read_to_string(testdata("logs/app.ndjson"))
@@ -148,4 +148,57 @@ fn stats_table_is_recomputed_from_stdin() {
     drop(stdin);
     let out = child.wait_with_output().expect("wait");
     assert_eq!(out.status.code(), Some(0));
+}
+
+#[test]
+fn stats_table_is_redrawn_in_place_on_a_terminal() {
+    let lines = app_lines();
+    let dir = scratch_dir("follow-tty");
+    let log = dir.join("app.log");
+    std::fs::write(&log, lines[..2].concat()).expect("write");
+    let (master, slave) = pty();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_lq"))
+        .args(["--follow", "stats count(*) as n by level | sort level asc"])
+        .arg(&log)
+        .stdin(Stdio::null())
+        .stdout(Stdio::from(slave))
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run lq");
+    let (tx, rx) = std::sync::mpsc::channel::<String>();
+    let mut master = master;
+    std::thread::spawn(move || {
+        use std::io::Read;
+        let mut buf = [0u8; 4096];
+        while let Ok(n) = master.read(&mut buf) {
+            if n == 0
+                || tx
+                    .send(String::from_utf8_lossy(&buf[..n]).into_owned())
+                    .is_err()
+            {
+                break;
+            }
+        }
+    });
+    let mut shown = String::new();
+    let wait_for = |text: &str, shown: &mut String| {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while !shown.contains(text) {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match rx.recv_timeout(left) {
+                Ok(piece) => shown.push_str(&piece),
+                Err(e) => panic!("waited for {text:?} ({e}): {shown:?}"),
+            }
+        }
+    };
+    wait_for("│ INFO  ┆ 1 │", &mut shown);
+    append(&log, &lines[2..].concat());
+    wait_for("│ INFO  ┆ 3 │", &mut shown);
+    // The second table replaced the first: the cursor went back up over its 6 lines, and the
+    // screen below was cleared.
+    assert!(shown.contains("\x1b[6F\x1b[J"), "{shown:?}");
+    interrupt(&child);
+    let status = child.wait().expect("wait");
+    assert_eq!(status.code(), Some(0));
+    let _ = child.stderr.take();
 }

@@ -56,3 +56,32 @@ pub fn scratch_dir(name: &str) -> std::path::PathBuf {
     std::fs::create_dir_all(&dir).expect("create a scratch directory");
     dir
 }
+
+/// A pseudo-terminal: (master, slave).
+pub fn pty() -> (std::fs::File, std::os::fd::OwnedFd) {
+    let (mut master, mut slave) = (0, 0);
+    let size = libc::winsize {
+        ws_row: 24,
+        ws_col: 120,
+        ws_xpixel: 0,
+        ws_ypixel: 0,
+    };
+    // SAFETY: openpty writes two new descriptors, which are owned from here on.
+    let rc = unsafe {
+        libc::openpty(
+            &mut master,
+            &mut slave,
+            std::ptr::null_mut(),
+            std::ptr::null(),
+            &size,
+        )
+    };
+    assert_eq!(rc, 0, "openpty");
+    // SAFETY: both descriptors were just opened and nothing else owns them.
+    unsafe {
+        (
+            <std::fs::File as std::os::fd::FromRawFd>::from_raw_fd(master),
+            <std::os::fd::OwnedFd as std::os::fd::FromRawFd>::from_raw_fd(slave),
+        )
+    }
+}
