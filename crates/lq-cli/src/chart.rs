@@ -411,7 +411,14 @@ pub fn svg(data: &ChartData, title: &str, path: &Path) -> Result<(), String> {
         .configure_mesh()
         .x_labels(6)
         .y_labels(6)
-        .x_label_formatter(&|t| time_label(*t, span))
+        // Ticks fall at any hour, so days-long spans keep the time too.
+        .x_label_formatter(&|t| {
+            if (2 * 3_600_000..60 * 86_400_000).contains(&span) {
+                lq::format::format_timestamp(*t)[5..16].to_string()
+            } else {
+                time_label(*t, span)
+            }
+        })
         .y_label_formatter(&|v| number_label(*v))
         .y_desc(data.y_label.as_str())
         .draw()
