@@ -68,7 +68,7 @@ Query commands (CloudWatch Logs Insights language):
   dedup      lq 'sort @timestamp desc | dedup service' app.log
   unnest     lq 'unnest tags into tag | stats count(*) by tag' app.log
   pattern    lq 'pattern @message | limit 10' app.log
-  diff       lq 'pattern @message | diff previousDay' app.log
+  diff       lq 'filter level = \"ERROR\" | diff previousDay' app.log
   lookup     lq 'lookup users id as user_id OUTPUT name | stats count(*) by name' --lookup users=users.csv app.log
   SOURCE     lq 'SOURCE logGroups(namePrefix: [\"api\"]) | stats count(*) by @log' logs/
 
