@@ -363,3 +363,33 @@ fn completions_and_man_page() {
     assert!(page.contains(".TH lq 1"), "{page}");
     assert!(page.contains("Examples"), "the examples are in the page");
 }
+
+/// Every query quoted in `lq --help` is valid (the examples cannot rot).
+#[test]
+fn help_examples_are_valid_queries() {
+    let o = lq(&["--help"], None);
+    assert!(o.status.success());
+    let help = stdout(&o);
+    let mut checked = 0;
+    for line in help.lines() {
+        let Some(start) = line.find("lq ") else {
+            continue;
+        };
+        // The first single-quoted argument that looks like a query.
+        let rest = &line[start..];
+        let Some(open) = rest.find(" '") else {
+            continue;
+        };
+        let Some(len) = rest[open + 2..].find('\'') else {
+            continue;
+        };
+        let query = &rest[open + 2..open + 2 + len];
+        if !query.contains(' ') || query.contains("**") {
+            continue;
+        }
+        let o = lq(&["--explain", query], None);
+        assert!(o.status.success(), "{query}: {}", stderr(&o));
+        checked += 1;
+    }
+    assert!(checked >= 25, "only {checked} example queries found");
+}
