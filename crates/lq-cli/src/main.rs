@@ -211,12 +211,21 @@ fn run(mut args: Args) -> Result<(), Failure> {
     }
     let mut inputs = Vec::new();
     // A query that starts with SOURCE names its logs itself; otherwise no files means stdin.
+    // Standard input is scanned as it arrives; pictures that read it twice keep it in memory.
+    let stdin = || -> Result<Input, Failure> {
+        let input = Input::stream("stdin", std::io::stdin());
+        Ok(if args.histogram {
+            input.buffered()?
+        } else {
+            input
+        })
+    };
     if args.files.is_empty() && !engine.names_its_sources(&query) {
-        inputs.push(Input::reader("stdin", std::io::stdin().lock())?);
+        inputs.push(stdin()?);
     }
     for file in &args.files {
         if file.as_os_str() == "-" {
-            inputs.push(Input::reader("stdin", std::io::stdin().lock())?);
+            inputs.push(stdin()?);
         } else {
             for path in expand_glob(file) {
                 inputs.push(Input::path(path));

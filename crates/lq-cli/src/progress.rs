@@ -48,17 +48,28 @@ impl Bar {
         }
         let total = self.total;
         let bar = self.bar.get_or_insert_with(|| {
-            let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr());
-            bar.set_style(
-                ProgressStyle::with_template(
+            // A pipe has no known size: no bar to fill, no time left to tell.
+            let (length, template) = if total > 0 {
+                (
+                    Some(total),
                     "{spinner} [{bar:30}] {bytes}/{total_bytes} · {binary_bytes_per_sec} · {msg} · ETA {eta}",
                 )
-                .unwrap_or_else(|_| ProgressStyle::default_bar())
-                .progress_chars("=> "),
+            } else {
+                (None, "{spinner} {bytes} · {binary_bytes_per_sec} · {msg}")
+            };
+            let bar = ProgressBar::with_draw_target(length, ProgressDrawTarget::stderr());
+            bar.set_style(
+                ProgressStyle::with_template(template)
+                    .unwrap_or_else(|_| ProgressStyle::default_bar())
+                    .progress_chars("=> "),
             );
             bar
         });
-        bar.set_position(stats.input_bytes_read.min(total));
+        bar.set_position(if total > 0 {
+            stats.input_bytes_read.min(total)
+        } else {
+            stats.input_bytes_read
+        });
         bar.set_message(format!("{} records", stats.records_scanned));
     }
 
@@ -80,7 +91,7 @@ pub fn run(
         .enable_all()
         .build()
         .map_err(|e| Error::Runtime(format!("cannot start the async runtime: {e}")))?;
-    runtime.block_on(async {
+    let outcome = runtime.block_on(async {
         let interrupt = tokio::signal::ctrl_c();
         tokio::pin!(interrupt);
         let mut stream = tokio::select! {
@@ -115,7 +126,10 @@ pub fn run(
             warnings: stream.warnings.clone(),
             batches,
         }))
-    })
+    });
+    // After Ctrl-C a scan thread may still wait on a pipe: do not wait for it.
+    runtime.shutdown_background();
+    outcome
 }
 
 /// What was read before Ctrl-C, for stderr.

@@ -313,3 +313,42 @@ fn cloudwatch_export_lines() {
          ,1,,2024-03-15 00:00:03.000\n"
     );
 }
+
+#[test]
+fn stdin_is_scanned_as_it_arrives() {
+    // Several 4 MiB chunks through a pipe: counts, line numbers and @ptr as for a file.
+    let text = long_log(120_000, 99_999);
+    let o = lq(
+        &[
+            "--format",
+            "csv",
+            "stats count(*) as n by level | sort level asc",
+        ],
+        Some(&text),
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(stdout(&o), "level,n\nINFO,107999\nWARN,12000\n,1\n");
+    assert!(stderr(&o).contains("stdin:99999:"), "{}", stderr(&o));
+    let offset = text.find("\"n\":110000,").expect("line") - 1;
+    let o = lq(
+        &[
+            "--format",
+            "csv",
+            "--quiet",
+            "filter n = 110000 | fields @ptr",
+        ],
+        Some(&text),
+    );
+    assert_eq!(stdout(&o), format!("@ptr\nstdin:{offset}\n"));
+    // A query that reads its input twice (a sub-query) gets stdin kept in memory.
+    let o = lq(
+        &[
+            "--format",
+            "csv",
+            "--quiet",
+            "filter level in (filter n = 20 | fields level) | stats count(*) as n",
+        ],
+        Some(&text),
+    );
+    assert_eq!(stdout(&o), "n\n12000\n", "{}", stderr(&o));
+}

@@ -164,3 +164,41 @@ fn ctrl_c_stops_the_scan_and_reports_what_was_read() {
         .expect("a record count");
     assert!(scanned < 600_000, "{note}");
 }
+
+#[test]
+fn ctrl_c_while_waiting_for_stdin() {
+    let (master, slave) = pty();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_lq"))
+        .args(["stats count(*) by level"])
+        .env("LQ_PROGRESS_DELAY_MS", "0")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::from(slave))
+        .spawn()
+        .expect("run lq");
+    let (tx, rx) = std::sync::mpsc::channel();
+    let reader = drain_live(master, tx);
+    let mut stdin = child.stdin.take().expect("stdin");
+    use std::io::Write;
+    for i in 0..1000 {
+        writeln!(stdin, "{{\"level\":\"INFO\",\"n\":{i}}}").expect("write");
+    }
+    // The pipe stays open: lq waits for more; the spinner shows it is reading.
+    let mut seen = String::new();
+    while !seen.contains("records") {
+        match rx.recv_timeout(Duration::from_secs(30)) {
+            Ok(piece) => seen.push_str(&String::from_utf8_lossy(&piece)),
+            Err(e) => panic!("no progress ({e}): {seen:?}"),
+        }
+    }
+    // SAFETY: signalling our own child process.
+    assert_eq!(
+        unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGINT) },
+        0
+    );
+    let out = child.wait_with_output().expect("wait");
+    drop(stdin);
+    let shown = String::from_utf8_lossy(&reader.join().expect("reader")).into_owned();
+    assert_eq!(out.status.code(), Some(130), "{shown}");
+    assert!(shown.contains("interrupted after"), "{shown:?}");
+}

@@ -79,6 +79,63 @@ pub enum Input {
         /// The content.
         data: Arc<Vec<u8>>,
     },
+    /// A reader (e.g. standard input) scanned as it is read, chunk by chunk; it can be read by one
+    /// scan only (see [`Input::buffered`]).
+    Stream {
+        /// The log group name (`@log`).
+        log: String,
+        /// The log stream name (`@logStream`).
+        stream: String,
+        /// The reader, taken by the scan that reads it.
+        reader: SharedReader,
+    },
+}
+
+/// A reader shared by the clones of an [`Input`]; the first scan takes it.
+#[derive(Clone)]
+pub struct SharedReader(Arc<Mutex<Option<Box<dyn std::io::Read + Send>>>>);
+
+impl SharedReader {
+    /// Wraps a reader.
+    pub fn new(reader: impl std::io::Read + Send + 'static) -> Self {
+        SharedReader(Arc::new(Mutex::new(Some(Box::new(reader)))))
+    }
+
+    /// The reader, unless a scan has taken it already.
+    fn take(&self) -> Option<Box<dyn std::io::Read + Send>> {
+        self.0.lock().ok().and_then(|mut r| r.take())
+    }
+}
+
+impl std::fmt::Debug for SharedReader {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SharedReader")
+    }
+}
+
+impl Input {
+    /// The same input with a [`Input::Stream`] read into memory, so that several scans (sub-queries,
+    /// joins, repeated queries) can read it.
+    pub fn buffered(self) -> std::io::Result<Input> {
+        match self {
+            Input::Stream {
+                log,
+                stream,
+                reader,
+            } => {
+                let mut data = Vec::new();
+                if let Some(mut r) = reader.take() {
+                    r.read_to_end(&mut data)?;
+                }
+                Ok(Input::Bytes {
+                    log,
+                    stream,
+                    data: Arc::new(data),
+                })
+            }
+            other => Ok(other),
+        }
+    }
 }
 
 /// How inputs are scanned.
@@ -332,10 +389,18 @@ struct OpenInput {
 /// A compressed file decompressed while it is scanned.
 #[derive(Debug, Clone)]
 struct Streamed {
-    path: PathBuf,
-    format: Compression,
-    /// The compressed size.
+    source: StreamSource,
+    /// `None`: not compressed.
+    format: Option<Compression>,
+    /// The size as stored (0 when unknown, as for a pipe).
     len: u64,
+}
+
+#[derive(Debug, Clone)]
+enum StreamSource {
+    File(PathBuf),
+    /// A reader whose content is recognised from its first bytes when the scan starts.
+    Reader(SharedReader),
 }
 
 impl OpenInput {
@@ -476,8 +541,8 @@ impl LogSource {
                             separator: b'\n',
                             times: None,
                             streamed: Some(Streamed {
-                                path: path.clone(),
-                                format,
+                                source: StreamSource::File(path.clone()),
+                                format: Some(format),
                                 len,
                             }),
                         }));
@@ -489,6 +554,54 @@ impl LogSource {
                         log,
                         stream,
                         bytes,
+                        separator: b'\n',
+                        times: None,
+                        streamed: None,
+                    }
+                }
+                Input::Stream {
+                    log,
+                    stream,
+                    reader,
+                } if record_start.is_none() => {
+                    // Read while scanned (the scan, not this call, waits for the pipe).
+                    opened.push(Arc::new(OpenInput {
+                        index: opened.len() as u64,
+                        display: stream.clone(),
+                        log,
+                        stream,
+                        bytes: Bytes::Owned(Arc::new(Vec::new())),
+                        separator: b'\n',
+                        times: None,
+                        streamed: Some(Streamed {
+                            source: StreamSource::Reader(reader),
+                            format: None,
+                            len: 0,
+                        }),
+                    }));
+                    continue;
+                }
+                Input::Stream {
+                    log,
+                    stream,
+                    reader,
+                } => {
+                    // Multi-line records are marked over the whole content.
+                    let mut data = Vec::new();
+                    match reader.take() {
+                        Some(mut r) => {
+                            if let Err(e) = r.read_to_end(&mut data) {
+                                problems.push(format!("{stream}: read in part ({e})"));
+                            }
+                        }
+                        None => problems.push(format!("{stream}: already read by another scan")),
+                    }
+                    OpenInput {
+                        index: 0,
+                        display: stream.clone(),
+                        log,
+                        stream,
+                        bytes: Bytes::Owned(Arc::new(data)),
                         separator: b'\n',
                         times: None,
                         streamed: None,
@@ -758,9 +871,9 @@ impl PartitionStream for RangeScan {
     }
 }
 
-/// Counts the compressed bytes read from a file, for progress.
+/// Counts the bytes read from a streamed input as stored (compressed for files), for progress.
 struct CountingReader {
-    inner: std::fs::File,
+    inner: Box<dyn std::io::Read + Send>,
     stats: Arc<ScanStats>,
 }
 
@@ -792,27 +905,93 @@ impl RangeJob {
             self.stats
                 .note_problem(format!("{}: {what}", self.input.display));
         };
-        let file = match std::fs::File::open(&streamed.path) {
-            Ok(f) => f,
-            Err(e) => {
-                problem(format!("cannot read it ({e})"));
-                return Ok(());
-            }
+        let raw: Box<dyn std::io::Read + Send> = match &streamed.source {
+            StreamSource::File(path) => match std::fs::File::open(path) {
+                Ok(f) => Box::new(f),
+                Err(e) => {
+                    problem(format!("cannot read it ({e})"));
+                    return Ok(());
+                }
+            },
+            StreamSource::Reader(reader) => match reader.take() {
+                Some(r) => r,
+                None => {
+                    problem("already read by another scan".to_string());
+                    return Ok(());
+                }
+            },
         };
-        let counted = CountingReader {
-            inner: file,
+        let counted = std::io::BufReader::new(CountingReader {
+            inner: raw,
             stats: self.stats.clone(),
+        });
+        let mut kind = streamed.format.map_or("input", Compression::name);
+        let mut reader: Box<dyn std::io::Read + '_> = match streamed.format {
+            None => Box::new(counted),
+            Some(format) => match decoder(format, counted) {
+                Ok(r) => r,
+                Err(e) => {
+                    problem(format!("the {kind} stream cannot be read ({e})"));
+                    return Ok(());
+                }
+            },
         };
-        let mut reader = match decoder(streamed.format, std::io::BufReader::new(counted)) {
-            Ok(r) => r,
-            Err(e) => {
-                problem(format!(
-                    "the {} stream cannot be read ({e})",
-                    streamed.format.name()
-                ));
+        if let StreamSource::Reader(_) = &streamed.source {
+            // A pipe's content is recognised from its first bytes, as a file's is when opened.
+            let mut head = Vec::new();
+            let _ = reader.by_ref().take(1 << 16).read_to_end(&mut head);
+            if let Some(format) = Compression::of(&head) {
+                kind = format.name();
+                let rest = std::io::Cursor::new(std::mem::take(&mut head)).chain(reader);
+                reader = match decoder(format, std::io::BufReader::new(rest)) {
+                    Ok(r) => r,
+                    Err(e) => {
+                        problem(format!("the {kind} stream cannot be read ({e})"));
+                        return Ok(());
+                    }
+                };
+                let _ = reader.by_ref().take(1 << 16).read_to_end(&mut head);
+            }
+            if formats::is_parquet_start(&head) || formats::may_be_events(&head) {
+                // Whole documents: read all, then scan what they hold.
+                if let Err(e) = reader.read_to_end(&mut head) {
+                    problem(format!("read in part ({e})"));
+                }
+                let whole = OpenInput {
+                    index: self.input.index,
+                    display: self.input.display.clone(),
+                    log: self.input.log.clone(),
+                    stream: self.input.stream.clone(),
+                    bytes: Bytes::Owned(Arc::new(head)),
+                    separator: b'\n',
+                    times: None,
+                    streamed: None,
+                };
+                let mut problems = Vec::new();
+                for input in prepare(whole, None, &mut problems) {
+                    let len = input.bytes.as_slice().len();
+                    let job = RangeJob {
+                        input: Arc::new(input),
+                        start: 0,
+                        end: len,
+                        schema: self.schema.clone(),
+                        layout: self.layout.clone(),
+                        stats: self.stats.clone(),
+                        batch_size: self.batch_size,
+                        prefilter: None,
+                        offset_base: 0,
+                        line_base: 0,
+                        chunk_of_stream: true,
+                    };
+                    job.run(emit)?;
+                }
+                for p in problems {
+                    self.stats.note_problem(p);
+                }
                 return Ok(());
             }
-        };
+            reader = Box::new(std::io::Cursor::new(head).chain(reader));
+        }
         let (mut offset_base, mut line_base) = (0usize, 0u64);
         let mut carry: Vec<u8> = Vec::with_capacity(STREAM_CHUNK + (1 << 16));
         let mut want = STREAM_CHUNK;
@@ -843,8 +1022,7 @@ impl RangeJob {
             };
             if let Some(e) = damaged {
                 problem(format!(
-                    "the {} stream is damaged or truncated ({e}); read the first {} bytes of its content",
-                    streamed.format.name(),
+                    "the {kind} stream is damaged or truncated ({e}); read the first {} bytes of its content",
                     offset_base + cut
                 ));
             }

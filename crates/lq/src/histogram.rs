@@ -132,6 +132,11 @@ impl Engine {
         bars: usize,
     ) -> Result<Histogram, Error> {
         let prefix = record_prefix(query)?;
+        // Two queries read the inputs: a stream is kept in memory for the second.
+        let inputs = inputs
+            .into_iter()
+            .map(Input::buffered)
+            .collect::<Result<Vec<_>, _>>()?;
         let span = self.run(
             &then(
                 &prefix,

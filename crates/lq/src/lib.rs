@@ -144,6 +144,25 @@ impl Input {
         })
     }
 
+    /// A reader (e.g. stdin) scanned as it is read, never whole in memory; `name` becomes
+    /// `@logStream`. It can be read once: a query that reads its inputs more than once (joins,
+    /// sub-queries) reads it into memory first, and [`Engine::histogram`] does too.
+    pub fn stream(name: &str, reader: impl Read + Send + 'static) -> Self {
+        Input(lq_source::Input::Stream {
+            log: "stdin".to_string(),
+            stream: name.to_string(),
+            reader: lq_source::SharedReader::new(reader),
+        })
+    }
+
+    /// The input read into memory if it is a [`Input::stream`], so that it can be read again.
+    pub fn buffered(self) -> Result<Self, Error> {
+        self.0
+            .buffered()
+            .map(Input)
+            .map_err(|e| Error::Io(format!("cannot read the input: {e}")))
+    }
+
     /// Everything a reader yields (e.g. stdin), read up front; `name` becomes `@logStream`.
     pub fn reader(name: &str, mut reader: impl Read) -> Result<Self, Error> {
         let mut data = Vec::new();
@@ -427,6 +446,21 @@ impl Engine {
             readable
         } else {
             Vec::new()
+        };
+        // A stream can be read once: queries that read their inputs twice get them in memory.
+        let located = if lowered.sources().len() > 1 {
+            located
+                .into_iter()
+                .map(|mut l| {
+                    l.input = l
+                        .input
+                        .buffered()
+                        .map_err(|e| Error::Io(format!("cannot read the input: {e}")))?;
+                    Ok(l)
+                })
+                .collect::<Result<Vec<_>, Error>>()?
+        } else {
+            located
         };
         let mut tables = Vec::new();
         let mut main_bytes = 0;

@@ -47,11 +47,13 @@ pub(crate) fn expand(inputs: Vec<lq_source::Input>) -> Result<Vec<Located>, Erro
                 relative_group: String::new(),
                 input,
             }),
-            lq_source::Input::Bytes { log, .. } => out.push(Located {
-                group: log.clone(),
-                relative_group: String::new(),
-                input,
-            }),
+            lq_source::Input::Bytes { log, .. } | lq_source::Input::Stream { log, .. } => {
+                out.push(Located {
+                    group: log.clone(),
+                    relative_group: String::new(),
+                    input,
+                });
+            }
         }
     }
     Ok(out)
