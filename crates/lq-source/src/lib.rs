@@ -510,6 +510,21 @@ impl LogSource {
         let mut opened = Vec::with_capacity(inputs.len());
         let mut problems = Vec::new();
         for input in inputs {
+            // Multi-line records are marked over the whole content: a stream is read first.
+            let input = match &input {
+                Input::Stream { log, stream, .. } if record_start.is_some() => {
+                    let (log, stream) = (log.clone(), stream.clone());
+                    input.buffered().unwrap_or_else(|e| {
+                        problems.push(format!("{stream}: cannot be read ({e})"));
+                        Input::Bytes {
+                            log,
+                            stream,
+                            data: Arc::new(Vec::new()),
+                        }
+                    })
+                }
+                _ => input,
+            };
             let open = match input {
                 Input::File(path) => {
                     let io = |source| SourceError::Io {
@@ -563,7 +578,7 @@ impl LogSource {
                     log,
                     stream,
                     reader,
-                } if record_start.is_none() => {
+                } => {
                     // Read while scanned (the scan, not this call, waits for the pipe).
                     opened.push(Arc::new(OpenInput {
                         index: opened.len() as u64,
@@ -580,32 +595,6 @@ impl LogSource {
                         }),
                     }));
                     continue;
-                }
-                Input::Stream {
-                    log,
-                    stream,
-                    reader,
-                } => {
-                    // Multi-line records are marked over the whole content.
-                    let mut data = Vec::new();
-                    match reader.take() {
-                        Some(mut r) => {
-                            if let Err(e) = r.read_to_end(&mut data) {
-                                problems.push(format!("{stream}: read in part ({e})"));
-                            }
-                        }
-                        None => problems.push(format!("{stream}: already read by another scan")),
-                    }
-                    OpenInput {
-                        index: 0,
-                        display: stream.clone(),
-                        log,
-                        stream,
-                        bytes: Bytes::Owned(Arc::new(data)),
-                        separator: b'\n',
-                        times: None,
-                        streamed: None,
-                    }
                 }
                 Input::Bytes { log, stream, data } => OpenInput {
                     index: 0,
