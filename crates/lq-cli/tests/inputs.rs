@@ -152,6 +152,20 @@ fn record_start_joins_stack_traces() {
         "{\"@timestamp\":\"2024-03-15 10:00:05.120\",\"@message\":\"2024-03-15 10:00:05,120 ERROR [worker-1] app.Payments - payment failed\\njava.lang.IllegalStateException: card declined\\n\\tat app.Payments.charge(Payments.java:42)\\n\\tat app.Worker.run(Worker.java:17)\\nCaused by: java.net.SocketTimeoutException: Read timed out\\n\\tat java.base/java.net.SocketInputStream.read(SocketInputStream.java:168)\\n\\t... 3 more\"}\n\
          {\"@timestamp\":\"2024-03-15 10:01:00.500\",\"@message\":\"2024-03-15 10:01:00,500 ERROR [worker-2] app.Cart - cart failed\\njava.lang.NullPointerException\\n\\tat app.Cart.load(Cart.java:9)\"}\n"
     );
+    // From a pipe too.
+    let text = std::fs::read_to_string(&file).expect("read");
+    let o = lq(
+        &[
+            "--format",
+            "csv",
+            "--quiet",
+            "--record-start",
+            JAVA_START,
+            "stats count(*) as n",
+        ],
+        Some(&text),
+    );
+    assert_eq!(stdout(&o), "n\n5\n", "{}", stderr(&o));
     // @ptr is the record's offset in the file itself.
     let text = std::fs::read_to_string(&file).expect("read");
     let offset = text.find("2024-03-15 10:01:00,500").expect("line");
