@@ -59,10 +59,6 @@ impl ChartData {
     }
 }
 
-fn is_number(t: &DataType) -> bool {
-    t.is_numeric()
-}
-
 /// Series from a result with one time column (`bin(...)`), numeric value columns, and any other
 /// columns as the group that names each series.
 pub fn from_result(result: &QueryResult) -> Result<ChartData, String> {
@@ -80,7 +76,7 @@ pub fn from_result(result: &QueryResult) -> Result<ChartData, String> {
         .position(|t| matches!(t, DataType::Timestamp(..)))
         .ok_or("--chart draws `stats … by bin(…)`: the result has no time column")?;
     let values: Vec<usize> = (0..types.len())
-        .filter(|&i| i != time && is_number(types[i]))
+        .filter(|&i| i != time && types[i].is_numeric())
         .collect();
     if values.is_empty() {
         return Err("--chart needs a numeric column (e.g. count(*)) besides the time".into());

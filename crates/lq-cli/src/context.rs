@@ -7,6 +7,7 @@ use std::fmt::Write as _;
 use std::path::Path;
 
 use lq::QueryResult;
+use lq::datafusion::arrow::array::Array as _;
 
 /// The query that also returns each record's `@ptr`.
 pub fn with_pointer(query: &str) -> String {
@@ -40,8 +41,6 @@ fn pointers(result: &QueryResult) -> Result<BTreeMap<String, Vec<usize>>, String
     Ok(files)
 }
 
-use lq::datafusion::arrow::array::Array as _;
-
 /// The context text for every matching record, `n` lines either side.
 pub fn render(result: &QueryResult, n: usize, color: bool) -> Result<String, String> {
     let mut out = String::new();
@@ -59,7 +58,7 @@ pub fn render(result: &QueryResult, n: usize, color: bool) -> Result<String, Str
         offsets.dedup();
         // Line starts, so an offset maps to its line by binary search.
         let mut starts = vec![0usize];
-        starts.extend(memchr_lines(&content));
+        starts.extend(memchr::memchr_iter(b'\n', &content).map(|i| i + 1));
         let lines = if content.last() == Some(&b'\n') {
             starts.len() - 1
         } else {
@@ -101,13 +100,4 @@ pub fn render(result: &QueryResult, n: usize, color: bool) -> Result<String, Str
         }
     }
     Ok(out)
-}
-
-/// Offsets just after each newline.
-fn memchr_lines(content: &[u8]) -> impl Iterator<Item = usize> + '_ {
-    content
-        .iter()
-        .enumerate()
-        .filter(|(_, b)| **b == b'\n')
-        .map(|(i, _)| i + 1)
 }

@@ -14,6 +14,7 @@
 use std::io::{IsTerminal, Read, Seek, SeekFrom, Write};
 use std::os::unix::fs::MetadataExt;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{Receiver, TryRecvError};
 use std::time::{Duration, Instant};
@@ -46,8 +47,8 @@ struct Tail {
 }
 
 impl Tail {
-    fn open(path: PathBuf, from_end: bool) -> Result<Self, String> {
-        let mut file = std::fs::File::open(&path)
+    fn open(path: PathBuf) -> Result<Self, String> {
+        let file = std::fs::File::open(&path)
             .map_err(|e| format!("cannot follow {}: {e}", path.display()))?;
         let meta = file
             .metadata()
@@ -58,14 +59,11 @@ impl Tail {
                 path.display()
             ));
         }
-        let pos = if from_end { meta.len() } else { 0 };
-        file.seek(SeekFrom::Start(pos))
-            .map_err(|e| format!("cannot follow {}: {e}", path.display()))?;
         Ok(Tail {
             path,
             file,
             inode: meta.ino(),
-            pos,
+            pos: 0,
             partial: Vec::new(),
         })
     }
@@ -90,7 +88,7 @@ impl Tail {
                 rest.append(&mut self.partial);
                 rest.push(b'\n');
             }
-            if let Ok(new) = Tail::open(self.path.clone(), false) {
+            if let Ok(new) = Tail::open(self.path.clone()) {
                 *self = new;
             }
             rest
@@ -153,16 +151,19 @@ impl Printer {
         };
         let mut text = Vec::new();
         render::render_to(result, format, &self.style, &mut text)?;
-        let mut text = String::from_utf8_lossy(&text).into_owned();
+        let mut body: &[u8] = &text;
         if matches!(format, Format::Csv | Format::Markdown) {
             if self.headers_done {
-                let skip = if format == Format::Csv { 1 } else { 2 };
-                text = text.lines().skip(skip).map(|l| format!("{l}\n")).collect();
+                // The header line (and Markdown's rule under it) was printed with the first rows.
+                let header_lines = if format == Format::Csv { 1 } else { 2 };
+                for _ in 0..header_lines {
+                    body = memchr::memchr(b'\n', body).map_or(&[][..], |i| &body[i + 1..]);
+                }
             }
             self.headers_done = true;
         }
         let mut out = std::io::stdout().lock();
-        out.write_all(text.as_bytes())?;
+        out.write_all(body)?;
         out.flush()
     }
 
@@ -225,7 +226,7 @@ pub fn run(
     };
     let mut tails = Vec::new();
     for f in files {
-        tails.push(Tail::open(f.clone(), false).map_err(Error::Io)?);
+        tails.push(Tail::open(f.clone()).map_err(Error::Io)?);
     }
     let stdin = files.is_empty().then(stdin_chunks);
     let mut stdin_partial = Vec::new();
@@ -237,12 +238,12 @@ pub fn run(
         tty: std::io::stdout().is_terminal(),
     };
     // For `stats`: everything read so far, by source (`None`: stdin).
-    let mut kept: Vec<(Option<PathBuf>, Vec<u8>)> = Vec::new();
+    let mut kept: Vec<(Option<PathBuf>, Arc<Vec<u8>>)> = Vec::new();
     let mut dirty = false;
     let mut last_refresh: Option<Instant> = None;
     let mut records = 0u64;
     let write_error = |e: std::io::Error| Error::Io(format!("cannot write output: {e}"));
-    let as_input = |source: &Option<PathBuf>, data: Vec<u8>| match source {
+    let as_input = |source: &Option<PathBuf>, data: Arc<Vec<u8>>| match source {
         Some(path) => Input::file_bytes(path, data),
         None => Input::bytes("stdin", data),
     };
@@ -280,15 +281,16 @@ pub fn run(
             for (source, data) in fresh {
                 dirty = true;
                 match kept.iter_mut().find(|(s, _)| *s == source) {
-                    Some((_, all)) => all.extend_from_slice(&data),
-                    None => kept.push((source, data)),
+                    // Not shared once the last answer's query is done: appends in place.
+                    Some((_, all)) => Arc::make_mut(all).extend_from_slice(&data),
+                    None => kept.push((source, Arc::new(data))),
                 }
             }
             let due = last_refresh.is_none_or(|t| t.elapsed() >= REFRESH);
             if (dirty || last_refresh.is_none()) && due {
                 let inputs = kept
                     .iter()
-                    .map(|(source, data)| as_input(source, data.clone()))
+                    .map(|(source, data)| as_input(source, Arc::clone(data)))
                     .collect();
                 let result = run_query(engine, query, inputs)?;
                 printer.table(&result).map_err(write_error)?;
@@ -298,7 +300,7 @@ pub fn run(
         } else if !fresh.is_empty() {
             let inputs = fresh
                 .into_iter()
-                .map(|(source, data)| as_input(&source, data))
+                .map(|(source, data)| as_input(&source, Arc::new(data)))
                 .collect();
             let result = run_query(engine, query, inputs)?;
             records += result.stats.records_scanned;

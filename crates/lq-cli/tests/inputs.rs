@@ -167,7 +167,6 @@ fn record_start_joins_stack_traces() {
     );
     assert_eq!(stdout(&o), "n\n5\n", "{}", stderr(&o));
     // @ptr is the record's offset in the file itself.
-    let text = std::fs::read_to_string(&file).expect("read");
     let offset = text.find("2024-03-15 10:01:00,500").expect("line");
     assert_eq!(
         ok(&[

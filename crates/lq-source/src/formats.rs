@@ -20,9 +20,10 @@ pub fn is_parquet(data: &[u8]) -> bool {
     data.len() >= 12 && data.starts_with(b"PAR1") && data.ends_with(b"PAR1")
 }
 
-/// Whether bytes start like a Parquet file.
-pub fn is_parquet_start(data: &[u8]) -> bool {
-    data.starts_with(b"PAR1")
+/// Whether the first bytes of a content are those of a whole document (Parquet, or an AWS
+/// payload), which is read in full rather than line by line.
+pub fn whole_document(head: &[u8]) -> bool {
+    head.starts_with(b"PAR1") || may_be_events(head)
 }
 
 /// Whether the start of a text could be an AWS payload (a JSON object naming `logEvents` or
@@ -74,17 +75,11 @@ pub struct EventStream {
 /// Whether the text starts with a JSON object holding an `events` or `logEvents` array whose
 /// first element has a `message` (an AWS payload rather than NDJSON log lines).
 pub fn looks_like_events(data: &[u8]) -> bool {
-    let trimmed = data.trim_ascii_start();
-    if trimmed.first() != Some(&b'{') {
-        return false;
-    }
     // Cheap test first: an NDJSON log rarely has these keys.
-    let head = &trimmed[..trimmed.len().min(1 << 16)];
-    if memchr::memmem::find(head, b"\"logEvents\"").is_none()
-        && memchr::memmem::find(head, b"\"events\"").is_none()
-    {
+    if !may_be_events(&data[..data.len().min(1 << 16)]) {
         return false;
     }
+    let trimmed = data.trim_ascii_start();
     let mut stream = serde_json::Deserializer::from_slice(trimmed).into_iter::<serde_json::Value>();
     match stream.next() {
         Some(Ok(first)) => event_array(&first).is_some_and(|events| {

@@ -295,7 +295,7 @@ fn lines_when_decompressed(format: Compression, compressed: &[u8]) -> bool {
     };
     let mut head = Vec::new();
     let _ = reader.take(1 << 16).read_to_end(&mut head);
-    !formats::is_parquet_start(&head) && !formats::may_be_events(&head)
+    !formats::whole_document(&head)
 }
 
 /// Decompresses a whole input (several gzip members or zstd frames too). A damaged or truncated
@@ -404,6 +404,20 @@ enum StreamSource {
 }
 
 impl OpenInput {
+    /// An input read while it is scanned (its bytes are not held).
+    fn streamed(display: String, log: String, stream: String, streamed: Streamed) -> Self {
+        OpenInput {
+            index: 0,
+            display,
+            log,
+            stream,
+            bytes: Bytes::Owned(Arc::new(Vec::new())),
+            separator: b'\n',
+            times: None,
+            streamed: Some(streamed),
+        }
+    }
+
     /// Whether records are found by scanning from the start (no byte-range split, no pre-filter).
     fn whole(&self) -> bool {
         self.separator != b'\n' || self.times.is_some()
@@ -417,6 +431,10 @@ fn prepare(
     record_start: Option<&regex::bytes::Regex>,
     problems: &mut Vec<String>,
 ) -> Vec<OpenInput> {
+    if input.streamed.is_some() {
+        // Recognised when its scan starts.
+        return vec![input];
+    }
     let mut input = input;
     let owned = |input: &mut OpenInput, data: Vec<u8>| {
         input.bytes = Bytes::Owned(Arc::new(data));
@@ -547,31 +565,27 @@ impl LogSource {
                         && record_start.is_none()
                         && lines_when_decompressed(format, bytes.as_slice())
                     {
-                        opened.push(Arc::new(OpenInput {
-                            index: opened.len() as u64,
-                            display: path.display().to_string(),
+                        OpenInput::streamed(
+                            path.display().to_string(),
                             log,
                             stream,
-                            bytes: Bytes::Owned(Arc::new(Vec::new())),
-                            separator: b'\n',
-                            times: None,
-                            streamed: Some(Streamed {
+                            Streamed {
                                 source: StreamSource::File(path.clone()),
                                 format: Some(format),
                                 len,
-                            }),
-                        }));
-                        continue;
-                    }
-                    OpenInput {
-                        index: 0,
-                        display: path.display().to_string(),
-                        log,
-                        stream,
-                        bytes,
-                        separator: b'\n',
-                        times: None,
-                        streamed: None,
+                            },
+                        )
+                    } else {
+                        OpenInput {
+                            index: 0,
+                            display: path.display().to_string(),
+                            log,
+                            stream,
+                            bytes,
+                            separator: b'\n',
+                            times: None,
+                            streamed: None,
+                        }
                     }
                 }
                 Input::Stream {
@@ -580,21 +594,16 @@ impl LogSource {
                     reader,
                 } => {
                     // Read while scanned (the scan, not this call, waits for the pipe).
-                    opened.push(Arc::new(OpenInput {
-                        index: opened.len() as u64,
-                        display: stream.clone(),
+                    OpenInput::streamed(
+                        stream.clone(),
                         log,
                         stream,
-                        bytes: Bytes::Owned(Arc::new(Vec::new())),
-                        separator: b'\n',
-                        times: None,
-                        streamed: Some(Streamed {
+                        Streamed {
                             source: StreamSource::Reader(reader),
                             format: None,
                             len: 0,
-                        }),
-                    }));
-                    continue;
+                        },
+                    )
                 }
                 Input::Bytes { log, stream, data } => OpenInput {
                     index: 0,
@@ -941,7 +950,7 @@ impl RangeJob {
                 };
                 let _ = reader.by_ref().take(1 << 16).read_to_end(&mut head);
             }
-            if formats::is_parquet_start(&head) || formats::may_be_events(&head) {
+            if formats::whole_document(&head) {
                 // Whole documents: read all, then scan what they hold.
                 if let Err(e) = reader.read_to_end(&mut head) {
                     problem(format!("read in part ({e})"));

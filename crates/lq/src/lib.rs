@@ -125,22 +125,22 @@ impl Input {
     }
 
     /// Bytes already in memory; `name` becomes `@logStream` (and `@log` is `memory`).
-    pub fn bytes(name: &str, data: Vec<u8>) -> Self {
+    pub fn bytes(name: &str, data: impl Into<Arc<Vec<u8>>>) -> Self {
         Input(lq_source::Input::Bytes {
             log: "memory".to_string(),
             stream: name.to_string(),
-            data: Arc::new(data),
+            data: data.into(),
         })
     }
 
     /// Bytes read from the file at `path` (e.g. lines appended to it): `@log` and `@logStream` are
     /// named as for [`Input::path`].
-    pub fn file_bytes(path: &std::path::Path, data: Vec<u8>) -> Self {
+    pub fn file_bytes(path: &std::path::Path, data: impl Into<Arc<Vec<u8>>>) -> Self {
         let (log, stream) = lq_source::log_names(path);
         Input(lq_source::Input::Bytes {
             log,
             stream,
-            data: Arc::new(data),
+            data: data.into(),
         })
     }
 
