@@ -112,8 +112,7 @@ fn time_range_and_timestamp_field_and_query_file() {
         None,
     );
     assert_eq!(stdout(&o), "n\n3\n");
-    let dir = std::env::temp_dir().join(format!("lq-cli-test-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("temp dir");
+    let dir = common::scratch_dir("query-file");
     let qf = dir.join("q.lq");
     std::fs::write(
         &qf,
@@ -295,7 +294,7 @@ fn tables_fit_a_width_and_markdown_output() {
 #[test]
 fn compressed_files_globs_and_directories() {
     use std::io::Write as _;
-    let dir = std::env::temp_dir().join(format!("lq-cli-inputs-{}", std::process::id()));
+    let dir = common::scratch_dir("inputs");
     let sub = dir.join("nested/deeper");
     std::fs::create_dir_all(&sub).expect("dirs");
     let plain = b"{\"level\":\"INFO\"}\n{\"level\":\"ERROR\"}\n".to_vec();
@@ -342,7 +341,6 @@ fn compressed_files_globs_and_directories() {
         None,
     );
     assert_eq!(stdout(&o), "n\n4\n", "{}", stderr(&o));
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]

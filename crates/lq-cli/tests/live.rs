@@ -9,9 +9,10 @@ use std::time::{Duration, Instant};
 
 use common::{pty, scratch_dir, stderr};
 
-/// A log file big enough that a debug build scans it for seconds.
-fn big_log(name: &str, lines: usize) -> String {
-    let path = scratch_dir(name).join("big.ndjson");
+/// A log file big enough that a debug build scans it for seconds (and the directory holding it).
+fn big_log(name: &str, lines: usize) -> (common::ScratchDir, String) {
+    let dir = scratch_dir(name);
+    let path = dir.join("big.ndjson");
     let mut text = String::with_capacity(lines * 110);
     for i in 0..lines {
         text.push_str(&format!(
@@ -22,7 +23,8 @@ fn big_log(name: &str, lines: usize) -> String {
         ));
     }
     std::fs::write(&path, text).expect("write the log");
-    path.to_str().expect("utf-8").to_string()
+    let path = path.to_str().expect("utf-8").to_string();
+    (dir, path)
 }
 
 /// Reads everything the terminal shows until the child closes it; `shown` gets each piece as it
@@ -67,7 +69,7 @@ const QUERY: &str = "filter message like /handled in 9\\d\\d ms/ | stats count(*
 
 #[test]
 fn progress_bar_on_a_terminal_only() {
-    let log = big_log("progress", 200_000);
+    let (_dir, log) = big_log("progress", 200_000);
     let (child, reader) = spawn_on_pty(
         &[QUERY, &log, "--format", "csv"],
         std::sync::mpsc::channel().0,
@@ -124,7 +126,7 @@ fn progress_bar_on_a_terminal_only() {
 
 #[test]
 fn ctrl_c_stops_the_scan_and_reports_what_was_read() {
-    let log = big_log("interrupt", 600_000);
+    let (_dir, log) = big_log("interrupt", 600_000);
     let (tx, rx) = std::sync::mpsc::channel();
     let (child, reader) = spawn_on_pty(&[QUERY, &log, "--partitions", "1"], tx);
     let pid = child.id() as libc::pid_t;

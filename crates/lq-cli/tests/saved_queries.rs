@@ -20,7 +20,7 @@ filter level = "ERROR"
 '''
 "#;
 
-fn config_home() -> std::path::PathBuf {
+fn config_home() -> common::ScratchDir {
     let home = scratch_dir("xdg");
     std::fs::create_dir_all(home.join("lq")).expect("mkdir");
     std::fs::write(home.join("lq/config.toml"), CONFIG).expect("write config");
