@@ -361,17 +361,31 @@ impl ScalarUDFImpl for LooseCompare {
         Ok(DataType::Boolean)
     }
     fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
-        let a = arrays(&args)?;
-        let (an, bn) = (numbers_of(&a[0])?, numbers_of(&a[1])?);
-        let (at, bt) = (texts_of(&a[0])?, texts_of(&a[1])?);
-        let mut out = BooleanBuilder::with_capacity(an.len());
-        for i in 0..an.len() {
-            let ordering = if an.is_valid(i) && bn.is_valid(i) {
-                an.value(i).partial_cmp(&bn.value(i))
-            } else if at.is_valid(i) && bt.is_valid(i) {
-                Some(at.value(i).cmp(bt.value(i)))
+        // A literal side stays one value (converted once, not once per row); texts are made
+        // only when some row has no number on one side.
+        let side = |value: &ColumnarValue| -> Result<(ArrayRef, bool)> {
+            Ok(match value {
+                ColumnarValue::Array(a) => (a.clone(), false),
+                ColumnarValue::Scalar(s) => (s.to_array_of_size(1)?, true),
+            })
+        };
+        let [left, right] = args.args.as_slice() else {
+            return exec_err!("{} takes two arguments", self.name());
+        };
+        let ((a, a_scalar), (b, b_scalar)) = (side(left)?, side(right)?);
+        let (an, bn) = (numbers_of(&a)?, numbers_of(&b)?);
+        let mut texts: Option<(StringArray, StringArray)> = None;
+        let mut out = BooleanBuilder::with_capacity(args.number_rows);
+        for i in 0..args.number_rows {
+            let (ia, ib) = (if a_scalar { 0 } else { i }, if b_scalar { 0 } else { i });
+            let ordering = if an.is_valid(ia) && bn.is_valid(ib) {
+                an.value(ia).partial_cmp(&bn.value(ib))
             } else {
-                None
+                let (at, bt) = match &texts {
+                    Some(t) => t,
+                    None => texts.insert((texts_of(&a)?, texts_of(&b)?)),
+                };
+                (at.is_valid(ia) && bt.is_valid(ib)).then(|| at.value(ia).cmp(bt.value(ib)))
             };
             out.append_option(ordering.map(|o| self.op.holds(o)));
         }

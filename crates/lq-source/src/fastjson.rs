@@ -48,6 +48,9 @@ struct Node {
     numeric_children: bool,
     /// Bit [`key_bit`] of every child label: most keys are ruled out by one test.
     child_bits: u64,
+    /// Bit `n` for every child label of length `n` (bit 63: 63 or longer). A key can spell a
+    /// dotted path (`"a.b"`) only with a dot at one of these positions.
+    label_lengths: u64,
 }
 
 /// The node with no children: containers nobody asked into are walked under it.
@@ -89,6 +92,7 @@ impl FastTargets {
                         parent.numeric_children |=
                             !segment.is_empty() && segment.iter().all(u8::is_ascii_digit);
                         parent.child_bits |= key_bit(segment);
+                        parent.label_lengths |= 1u64 << segment.len().min(63);
                         c
                     }
                 };
@@ -127,10 +131,23 @@ impl FastTargets {
             return Some(c);
         }
         // A dotted key (`"a.b": ...`) starts with a child's label and a dot.
+        // Most keys have no dot where a label would end: ruled out without looking at labels.
         let n = &self.nodes[node];
+        let mut lengths = n.label_lengths;
+        let mut dotted = lengths >> 63 != 0;
+        while lengths != 0 && !dotted {
+            let len = lengths.trailing_zeros() as usize;
+            dotted = key.get(len) == Some(&b'.');
+            lengths &= lengths - 1;
+        }
+        if !dotted {
+            return None;
+        }
         n.children.iter().find_map(|(label, c)| {
-            let rest = key.strip_prefix(label.as_slice())?.strip_prefix(b".")?;
-            self.lookup(*c, rest)
+            if key.get(label.len()) != Some(&b'.') || !key.starts_with(label) {
+                return None;
+            }
+            self.lookup(*c, &key[label.len() + 1..])
         })
     }
 }
@@ -502,7 +519,7 @@ impl Scanner<'_, '_> {
         let (s, e) = (start as u32, end as u32);
         self.out[slot] = match first {
             b'"' => {
-                if self.b[start + 1..end - 1].contains(&b'\\') {
+                if self.escapes && self.b[start + 1..end - 1].contains(&b'\\') {
                     Span::Raw(s, e)
                 } else {
                     Span::Plain(s + 1, e - 1)
