@@ -169,7 +169,28 @@ pub fn scan(line: &[u8], start: usize, targets: &FastTargets, out: &mut Vec<Span
         return Scan::Unsure;
     }
     let mut quotes = [0u64; INDEXED_WORDS];
-    let (clean, escapes) = index(&line[start..], &mut quotes);
+    let mut tokens = [0u64; INDEXED_WORDS];
+    let (clean, escapes, strings_closed) = index(&line[start..], &mut quotes, &mut tokens);
+    if clean && !escapes && line.len() - start <= INDEXED_WORDS * 64 {
+        if !strings_closed {
+            return Scan::Unsure;
+        }
+        let mut walk = TokenWalk {
+            b: &line[start..],
+            quotes: &quotes,
+            tokens: &tokens,
+            word: 0,
+            bits: tokens[0],
+            words: (line.len() - start).div_ceil(64),
+            targets,
+            out,
+        };
+        let done = walk.document().is_some();
+        if start > 0 {
+            shift_spans(out, start);
+        }
+        return if done { Scan::Done } else { Scan::Unsure };
+    }
     let mut s = Scanner {
         b: &line[start..],
         pos: 0,
@@ -183,12 +204,7 @@ pub fn scan(line: &[u8], start: usize, targets: &FastTargets, out: &mut Vec<Span
     let result = s.object(ROOT, 0);
     let end = s.pos;
     if start > 0 {
-        for span in out.iter_mut() {
-            if let Span::Plain(a, b) | Span::Raw(a, b) = span {
-                *a += start as u32;
-                *b += start as u32;
-            }
-        }
+        shift_spans(out, start);
     }
     match result {
         Some(()) => {
@@ -199,6 +215,16 @@ pub fn scan(line: &[u8], start: usize, targets: &FastTargets, out: &mut Vec<Span
             }
         }
         None => Scan::Unsure,
+    }
+}
+
+/// Spans relative to `line[start..]` made relative to `line`.
+fn shift_spans(out: &mut [Span], start: usize) {
+    for span in out.iter_mut() {
+        if let Span::Plain(a, b) | Span::Raw(a, b) = span {
+            *a += start as u32;
+            *b += start as u32;
+        }
     }
 }
 
@@ -221,73 +247,251 @@ struct Scanner<'a, 'o> {
 const INDEXED_WORDS: usize = 64;
 
 /// One pass over the line: whether it is clean (printable ASCII), whether it has a backslash, and
-/// the positions of its quotes as a bitmap (when it is clean and short enough).
-fn index(b: &[u8], quotes: &mut [u64; INDEXED_WORDS]) -> (bool, bool) {
+/// (when it fits the index) the positions of its quotes as a bitmap.
+///
+/// For a clean line without backslashes it also marks where each token starts, simdjson-style: a
+/// quote opens or closes a string (no escapes), so a running XOR of the quote bits marks string
+/// interiors; outside them a token is a structural character (`{}[]:,`), an opening quote, or the
+/// first byte of a run of other non-space bytes (a number or a literal — or junk, which the walk
+/// refuses). The third result: every string is closed.
+fn index(
+    b: &[u8],
+    quotes: &mut [u64; INDEXED_WORDS],
+    tokens: &mut [u64; INDEXED_WORDS],
+) -> (bool, bool, bool) {
     if b.len() > INDEXED_WORDS * 64 {
-        return (clean(b), b.contains(&b'\\'));
+        return (clean(b), b.contains(&b'\\'), false);
     }
+    #[cfg(target_arch = "x86_64")]
+    {
+        match simd_level() {
+            // SAFETY: the CPU has the instructions these functions are compiled for.
+            SimdLevel::Avx512 => return unsafe { index_avx512(b, quotes, tokens) },
+            SimdLevel::Avx2 => return unsafe { index_avx2(b, quotes, tokens) },
+            SimdLevel::Sse2 => {}
+        }
+    }
+    index_with(b, quotes, tokens, block_masks)
+}
+
+/// Which vector instructions [`index`] uses, decided once per process.
+#[cfg(target_arch = "x86_64")]
+#[derive(Clone, Copy)]
+enum SimdLevel {
+    Sse2,
+    Avx2,
+    Avx512,
+}
+
+#[cfg(target_arch = "x86_64")]
+fn simd_level() -> SimdLevel {
+    static LEVEL: std::sync::OnceLock<SimdLevel> = std::sync::OnceLock::new();
+    *LEVEL.get_or_init(|| {
+        if std::arch::is_x86_feature_detected!("avx512bw") {
+            SimdLevel::Avx512
+        } else if std::arch::is_x86_feature_detected!("avx2") {
+            SimdLevel::Avx2
+        } else {
+            SimdLevel::Sse2
+        }
+    })
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512bw")]
+fn index_avx512(
+    b: &[u8],
+    quotes: &mut [u64; INDEXED_WORDS],
+    tokens: &mut [u64; INDEXED_WORDS],
+) -> (bool, bool, bool) {
+    index_with(b, quotes, tokens, |block| {
+        use std::arch::x86_64::*;
+        // SAFETY: avx512bw is enabled for this function; the load reads the block's 64 bytes.
+        unsafe {
+            let v = _mm512_loadu_si512(block.as_ptr() as *const _);
+            let eq = |c: u8| _mm512_cmpeq_epi8_mask(v, _mm512_set1_epi8(c as i8));
+            let folded = _mm512_or_si512(v, _mm512_set1_epi8(0x20));
+            let folded_eq = |c: u8| _mm512_cmpeq_epi8_mask(folded, _mm512_set1_epi8(c as i8));
+            BlockMasks {
+                quote: eq(b'"'),
+                backslash: eq(b'\\'),
+                // Signed: bytes >= 0x80 are negative, so `< 0x20` catches both kinds.
+                unclean: _mm512_cmplt_epi8_mask(v, _mm512_set1_epi8(0x20)),
+                structural: folded_eq(b'{') | folded_eq(b'}') | eq(b':') | eq(b','),
+                space: eq(b' '),
+            }
+        }
+    })
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+fn index_avx2(
+    b: &[u8],
+    quotes: &mut [u64; INDEXED_WORDS],
+    tokens: &mut [u64; INDEXED_WORDS],
+) -> (bool, bool, bool) {
+    index_with(b, quotes, tokens, |block| {
+        use std::arch::x86_64::*;
+        let half = |at: usize| {
+            // SAFETY: avx2 is enabled for this function; the load reads 32 bytes of the block.
+            unsafe {
+                let v = _mm256_loadu_si256(block[at..at + 32].as_ptr() as *const __m256i);
+                let eq = |c: u8| _mm256_cmpeq_epi8(v, _mm256_set1_epi8(c as i8));
+                let bits = |m: __m256i| _mm256_movemask_epi8(m) as u32 as u64;
+                let folded = _mm256_or_si256(v, _mm256_set1_epi8(0x20));
+                let folded_eq = |c: u8| _mm256_cmpeq_epi8(folded, _mm256_set1_epi8(c as i8));
+                let structural = _mm256_or_si256(
+                    _mm256_or_si256(folded_eq(b'{'), folded_eq(b'}')),
+                    _mm256_or_si256(eq(b':'), eq(b',')),
+                );
+                BlockMasks {
+                    quote: bits(eq(b'"')),
+                    backslash: bits(eq(b'\\')),
+                    unclean: bits(_mm256_cmpgt_epi8(_mm256_set1_epi8(0x20), v)),
+                    structural: bits(structural),
+                    space: bits(eq(b' ')),
+                }
+            }
+        };
+        let (lo, hi) = (half(0), half(32));
+        BlockMasks {
+            quote: lo.quote | hi.quote << 32,
+            backslash: lo.backslash | hi.backslash << 32,
+            unclean: lo.unclean | hi.unclean << 32,
+            structural: lo.structural | hi.structural << 32,
+            space: lo.space | hi.space << 32,
+        }
+    })
+}
+
+/// [`index`] with the given way of classifying a 64-byte block.
+#[inline(always)]
+fn index_with(
+    b: &[u8],
+    quotes: &mut [u64; INDEXED_WORDS],
+    tokens: &mut [u64; INDEXED_WORDS],
+    block_masks: impl Fn(&[u8]) -> BlockMasks,
+) -> (bool, bool, bool) {
     let mut bad = 0u64;
     let mut escapes = 0u64;
+    let mut in_string = 0u64;
+    let mut other_before = 0u64;
+    let mut word = |i: usize, block: &[u8]| {
+        let m = block_masks(block);
+        quotes[i] = m.quote;
+        escapes |= m.backslash;
+        bad |= m.unclean;
+        // Bits of opening quotes and string interiors (closing quotes excluded).
+        let inside = prefix_xor(m.quote) ^ in_string;
+        in_string = ((inside as i64) >> 63) as u64;
+        let other = !(inside | m.quote | m.structural | m.space);
+        tokens[i] = (m.structural & !inside)
+            | (m.quote & inside)
+            | (other & !((other << 1) | other_before));
+        other_before = other >> 63;
+    };
     let mut blocks = b.chunks_exact(64);
-    for (word, block) in quotes.iter_mut().zip(&mut blocks) {
-        let (q, e, x) = block_masks(block);
-        *word = q;
-        escapes |= e;
-        bad |= x;
+    for (i, block) in (&mut blocks).enumerate() {
+        word(i, block);
     }
     let tail = blocks.remainder();
     if !tail.is_empty() {
         let mut padded = [b' '; 64];
         padded[..tail.len()].copy_from_slice(tail);
-        let (q, e, x) = block_masks(&padded);
-        quotes[b.len() / 64] = q;
-        escapes |= e;
-        bad |= x;
+        word(b.len() / 64, &padded);
     }
-    (bad == 0, escapes != 0)
+    (bad == 0, escapes != 0, in_string == 0)
 }
 
-/// Bitmaps of quotes, backslashes and unclean bytes (control or non-ASCII) of a 64-byte block.
+/// Bit `i` is the XOR of bits `0..=i`.
+#[inline(always)]
+fn prefix_xor(mut x: u64) -> u64 {
+    x ^= x << 1;
+    x ^= x << 2;
+    x ^= x << 4;
+    x ^= x << 8;
+    x ^= x << 16;
+    x ^= x << 32;
+    x
+}
+
+/// Byte classes of a 64-byte block, one bit per byte.
+struct BlockMasks {
+    quote: u64,
+    backslash: u64,
+    /// Control characters and non-ASCII bytes.
+    unclean: u64,
+    /// `{ } [ ] : ,`
+    structural: u64,
+    space: u64,
+}
+
+/// The byte classes of a 64-byte block.
 #[cfg(target_arch = "x86_64")]
 #[inline(always)]
-fn block_masks(block: &[u8]) -> (u64, u64, u64) {
+fn block_masks(block: &[u8]) -> BlockMasks {
     use std::arch::x86_64::*;
     debug_assert!(block.len() >= 64);
-    let mut q = 0u64;
-    let mut e = 0u64;
-    let mut x = 0u64;
+    let mut m = BlockMasks {
+        quote: 0,
+        backslash: 0,
+        unclean: 0,
+        structural: 0,
+        space: 0,
+    };
     for j in 0..4 {
         let chunk = &block[16 * j..16 * j + 16];
         // SAFETY: SSE2 is part of x86_64; the load reads the 16 bytes of `chunk` (unaligned load).
-        let (mq, me, mx) = unsafe {
+        let (q, e, x, st, sp) = unsafe {
             let v = _mm_loadu_si128(chunk.as_ptr() as *const __m128i);
-            let quote = _mm_cmpeq_epi8(v, _mm_set1_epi8(b'"' as i8));
-            let slash = _mm_cmpeq_epi8(v, _mm_set1_epi8(b'\\' as i8));
+            let eq = |c: u8| _mm_cmpeq_epi8(v, _mm_set1_epi8(c as i8));
+            let quote = eq(b'"');
+            let slash = eq(b'\\');
             // Signed compare: bytes >= 0x80 are negative, so `v < 0x20` catches both kinds.
             let unclean = _mm_cmplt_epi8(v, _mm_set1_epi8(0x20));
+            // `[` `]` are `{` `}` without bit 0x20.
+            let folded = _mm_or_si128(v, _mm_set1_epi8(0x20));
+            let brackets = _mm_or_si128(
+                _mm_cmpeq_epi8(folded, _mm_set1_epi8(b'{' as i8)),
+                _mm_cmpeq_epi8(folded, _mm_set1_epi8(b'}' as i8)),
+            );
+            let structural = _mm_or_si128(brackets, _mm_or_si128(eq(b':'), eq(b',')));
             (
                 _mm_movemask_epi8(quote) as u16 as u64,
                 _mm_movemask_epi8(slash) as u16 as u64,
                 _mm_movemask_epi8(unclean) as u16 as u64,
+                _mm_movemask_epi8(structural) as u16 as u64,
+                _mm_movemask_epi8(eq(b' ')) as u16 as u64,
             )
         };
-        q |= mq << (16 * j);
-        e |= me << (16 * j);
-        x |= mx << (16 * j);
+        m.quote |= q << (16 * j);
+        m.backslash |= e << (16 * j);
+        m.unclean |= x << (16 * j);
+        m.structural |= st << (16 * j);
+        m.space |= sp << (16 * j);
     }
-    (q, e, x)
+    m
 }
 
 #[cfg(not(target_arch = "x86_64"))]
 #[inline(always)]
-fn block_masks(block: &[u8]) -> (u64, u64, u64) {
-    let (mut q, mut e, mut x) = (0u64, 0u64, 0u64);
+fn block_masks(block: &[u8]) -> BlockMasks {
+    let mut m = BlockMasks {
+        quote: 0,
+        backslash: 0,
+        unclean: 0,
+        structural: 0,
+        space: 0,
+    };
     for (j, &c) in block[..64].iter().enumerate() {
-        q |= u64::from(c == b'"') << j;
-        e |= u64::from(c == b'\\') << j;
-        x |= u64::from(!(0x20..0x80).contains(&c)) << j;
+        m.quote |= u64::from(c == b'"') << j;
+        m.backslash |= u64::from(c == b'\\') << j;
+        m.unclean |= u64::from(!(0x20..0x80).contains(&c)) << j;
+        m.structural |= u64::from(matches!(c, b'{' | b'}' | b'[' | b']' | b':' | b',')) << j;
+        m.space |= u64::from(c == b' ') << j;
     }
-    (q, e, x)
+    m
 }
 
 /// Whether only whitespace follows `pos`.
@@ -420,31 +624,7 @@ impl Scanner<'_, '_> {
     }
 
     fn number(&mut self) -> Option<()> {
-        let b = self.b;
-        let mut i = self.pos;
-        if b.get(i) == Some(&b'-') {
-            i += 1;
-        }
-        match b.get(i)? {
-            b'0' => i += 1,
-            b'1'..=b'9' => {
-                while b.get(i).is_some_and(u8::is_ascii_digit) {
-                    i += 1;
-                }
-            }
-            _ => return None,
-        }
-        if b.get(i) == Some(&b'.') {
-            i = digits(b, i + 1)?;
-        }
-        if matches!(b.get(i), Some(b'e' | b'E')) {
-            i += 1;
-            if matches!(b.get(i), Some(b'+' | b'-')) {
-                i += 1;
-            }
-            i = digits(b, i)?;
-        }
-        self.pos = i;
+        self.pos = number_end(self.b, self.pos)?;
         Some(())
     }
 
@@ -476,12 +656,8 @@ impl Scanner<'_, '_> {
     }
 
     fn word(&mut self, w: &[u8]) -> Option<()> {
-        if self.b.get(self.pos..self.pos + w.len()) == Some(w) {
-            self.pos += w.len();
-            Some(())
-        } else {
-            None
-        }
+        self.pos = word_end(self.b, self.pos, w)?;
+        Some(())
     }
 
     /// Skips any value, validating it.
@@ -584,6 +760,222 @@ impl Scanner<'_, '_> {
     }
 }
 
+/// The walk over token starts of a clean line without backslashes (see [`index`]): the same
+/// grammar as [`Scanner`], but strings, whitespace and skipped values are never read byte by byte.
+/// Every token start is visited, so anything out of place (junk between values, text after the
+/// object) breaks the grammar and the line is left to serde_json.
+struct TokenWalk<'a, 'o> {
+    b: &'a [u8],
+    quotes: &'a [u64; INDEXED_WORDS],
+    tokens: &'a [u64; INDEXED_WORDS],
+    /// The word of `tokens` being read, and its bits not yet visited.
+    word: usize,
+    bits: u64,
+    /// Words of `tokens` that cover the line.
+    words: usize,
+    targets: &'a FastTargets,
+    out: &'o mut Vec<Span>,
+}
+
+impl TokenWalk<'_, '_> {
+    /// The next token start.
+    #[inline(always)]
+    fn next(&mut self) -> Option<usize> {
+        while self.bits == 0 {
+            self.word += 1;
+            if self.word >= self.words {
+                return None;
+            }
+            self.bits = self.tokens[self.word];
+        }
+        let at = self.word * 64 + self.bits.trailing_zeros() as usize;
+        self.bits &= self.bits - 1;
+        Some(at)
+    }
+
+    /// The next token's byte.
+    #[inline(always)]
+    fn next_byte(&mut self) -> Option<(usize, u8)> {
+        let at = self.next()?;
+        Some((at, *self.b.get(at)?))
+    }
+
+    /// The closing quote of the string opened at `open`.
+    #[inline(always)]
+    fn closing_quote(&self, open: usize) -> Option<usize> {
+        let from = open + 1;
+        let mut w = from / 64;
+        let mut bits = *self.quotes.get(w)? & (!0u64 << (from % 64));
+        while bits == 0 {
+            w += 1;
+            bits = *self.quotes.get(w)?;
+        }
+        Some(w * 64 + bits.trailing_zeros() as usize)
+    }
+
+    /// The whole line: one object and nothing after it.
+    fn document(&mut self) -> Option<()> {
+        let (at, c) = self.next_byte()?;
+        if c != b'{' {
+            return None;
+        }
+        self.object(ROOT, at, 0)?;
+        match self.next() {
+            None => Some(()),
+            Some(_) => None,
+        }
+    }
+
+    /// A number or literal starting at `at`, which must end where its run of bytes ends: the
+    /// index of its last byte.
+    #[inline(always)]
+    fn scalar(&self, at: usize) -> Option<usize> {
+        let end = match self.b[at] {
+            b't' => word_end(self.b, at, b"true")?,
+            b'f' => word_end(self.b, at, b"false")?,
+            b'n' => word_end(self.b, at, b"null")?,
+            _ => number_end(self.b, at)?,
+        };
+        match self.b.get(end) {
+            None | Some(b' ' | b',' | b'}' | b']' | b':' | b'{' | b'[' | b'"') => Some(end - 1),
+            Some(_) => None,
+        }
+    }
+
+    /// Skips the value whose token starts at `at`, validating it: the index of its last byte.
+    fn skip(&mut self, at: usize, depth: usize) -> Option<usize> {
+        match self.b[at] {
+            b'"' => self.closing_quote(at),
+            b'{' => self.object(EMPTY, at, depth),
+            b'[' => self.array(EMPTY, at, depth),
+            b'}' | b']' | b':' | b',' => None,
+            _ => self.scalar(at),
+        }
+    }
+
+    /// The value at `at`, reached through `node` of the target tree: the index of its last byte.
+    fn value(&mut self, node: usize, at: usize, depth: usize) -> Option<usize> {
+        let n = &self.targets.nodes[node];
+        let first = self.b[at];
+        let Some(slot) = n.slot else {
+            return match first {
+                b'{' => self.object(node, at, depth + 1),
+                b'[' => self.array(node, at, depth + 1),
+                // serde_json's own walk decides what a scalar at a prefix means.
+                _ => None,
+            };
+        };
+        let last = self.skip(at, depth + 1)?;
+        let (s, e) = (at as u32, last as u32 + 1);
+        self.out[slot] = match first {
+            b'"' => Span::Plain(s + 1, e - 1),
+            b'n' => Span::Missing,
+            b'{' | b'[' => Span::Raw(s, e),
+            _ => Span::Plain(s, e),
+        };
+        Some(last)
+    }
+
+    /// The object opened at `open`, its keys looked up under `node`: the index of its `}`.
+    fn object(&mut self, node: usize, open: usize, depth: usize) -> Option<usize> {
+        debug_assert_eq!(self.b[open], b'{');
+        if depth >= MAX_DEPTH {
+            return None;
+        }
+        let (mut at, mut c) = self.next_byte()?;
+        if c == b'}' {
+            return Some(at);
+        }
+        loop {
+            if c != b'"' {
+                return None;
+            }
+            let close = self.closing_quote(at)?;
+            let key = &self.b[at + 1..close];
+            if self.next_byte()?.1 != b':' {
+                return None;
+            }
+            let value = self.next()?;
+            match self.targets.lookup(node, key) {
+                Some(child) => self.value(child, value, depth)?,
+                None => self.skip(value, depth + 1)?,
+            };
+            let (end, sep) = self.next_byte()?;
+            match sep {
+                b',' => (at, c) = self.next_byte()?,
+                b'}' => return Some(end),
+                _ => return None,
+            }
+        }
+    }
+
+    /// The list opened at `open`, its indexes looked up under `node`: the index of its `]`.
+    fn array(&mut self, node: usize, open: usize, depth: usize) -> Option<usize> {
+        debug_assert_eq!(self.b[open], b'[');
+        if depth >= MAX_DEPTH {
+            return None;
+        }
+        let (mut at, c) = self.next_byte()?;
+        if c == b']' {
+            return Some(at);
+        }
+        let numeric = self.targets.nodes[node].numeric_children;
+        let mut index = 0usize;
+        loop {
+            let child = if numeric {
+                self.targets
+                    .child(node, itoa_usize(index, &mut [0u8; 20]).as_bytes())
+            } else {
+                None
+            };
+            match child {
+                Some(child) => self.value(child, at, depth)?,
+                None => self.skip(at, depth + 1)?,
+            };
+            index += 1;
+            let (end, sep) = self.next_byte()?;
+            match sep {
+                b',' => at = self.next()?,
+                b']' => return Some(end),
+                _ => return None,
+            }
+        }
+    }
+}
+
+/// The end of the JSON number starting at `i`.
+fn number_end(b: &[u8], mut i: usize) -> Option<usize> {
+    if b.get(i) == Some(&b'-') {
+        i += 1;
+    }
+    match b.get(i)? {
+        b'0' => i += 1,
+        b'1'..=b'9' => {
+            while b.get(i).is_some_and(u8::is_ascii_digit) {
+                i += 1;
+            }
+        }
+        _ => return None,
+    }
+    if b.get(i) == Some(&b'.') {
+        i = digits(b, i + 1)?;
+    }
+    if matches!(b.get(i), Some(b'e' | b'E')) {
+        i += 1;
+        if matches!(b.get(i), Some(b'+' | b'-')) {
+            i += 1;
+        }
+        i = digits(b, i)?;
+    }
+    Some(i)
+}
+
+/// The end of the literal `w` when it starts at `i`.
+#[inline(always)]
+fn word_end(b: &[u8], i: usize, w: &[u8]) -> Option<usize> {
+    (b.get(i..i + w.len()) == Some(w)).then_some(i + w.len())
+}
+
 /// The end of a run of at least one digit starting at `i`.
 fn digits(b: &[u8], i: usize) -> Option<usize> {
     let end = i + b[i.min(b.len())..]
@@ -682,6 +1074,132 @@ mod tests {
             scan(&bad, 0, &FastTargets::new(&paths), &mut out),
             Scan::Unsure
         );
+    }
+
+    #[test]
+    fn token_walk_refuses_what_serde_refuses() {
+        let paths = ["a", "b.c", "b.d.1", "e"];
+        for line in [
+            r#"{"a":1 x}"#,
+            r#"{"a":1}x"#,
+            r#"{"a":1}}"#,
+            r#"{"a":1]"#,
+            r#"{"a":[1,]}"#,
+            r#"{"b":{"c":1,}}"#,
+            r#"{,"a":1}"#,
+            r#"{"a"::1}"#,
+            r#"{"a":1,,"e":2}"#,
+            r#"{"a":-}"#,
+            r#"{"a":1e}"#,
+            r#"{"a":nul}"#,
+            r#"{"a":nulll}"#,
+            r#"{"a":truefalse}"#,
+            r#"{"a":"x""y"}"#,
+            r#"{"a":"x" "y"}"#,
+            r#"{"a":1}{"e":2}"#,
+            r#"{"a":#}"#,
+            r#"{"a":1"x"}"#,
+            r#"{"a":{]}"#,
+            r#"{"a":[}"#,
+            r#"{"a":["x":1]}"#,
+            r#"{"a"}"#,
+            r#"{"a":}"#,
+            r#"{"a":1,"e"}"#,
+            r#"{"a":1 "e":2}"#,
+            r#"{1:2}"#,
+            r#"[1]"#,
+            r#"{"a":"unterminated}"#,
+            r#"{"a":1}""#,
+        ] {
+            assert_eq!(agrees(line, &paths), Scan::Unsure, "{line}");
+        }
+        for line in [
+            r#"{"a" : 1 , "b" : { "c" : "x" , "d" : [ 0 , -1.5e+3 ] } , "e" : null }   "#,
+            r#"{"":"","a":"","e":[{},[],{"x":[true,false,null]}]}"#,
+            r#"{"b":{"d":[[1],{"q":2}]},"a":"{not an object}","e":"[1,2]:,"}"#,
+        ] {
+            assert_eq!(agrees(line, &paths), Scan::Done, "{line}");
+        }
+        // Strings and numbers across the index's 64-byte words.
+        let long = format!(
+            r#"{{"pad":"{}","a":"{}","b":{{"c":12345678901234567890,"d":[0,"{}"]}},"e":{}}}"#,
+            "p".repeat(61),
+            "x".repeat(130),
+            "y".repeat(64),
+            "1".repeat(70)
+        );
+        assert_eq!(agrees(&long, &paths), Scan::Done);
+    }
+
+    /// Random edits of valid lines: whatever the scanner accepts, serde_json accepts with the same
+    /// values.
+    #[test]
+    fn agrees_with_serde_on_mutated_lines() {
+        let paths = ["a", "b.c", "b.d.1", "e", "f.g"];
+        let seeds = [
+            r#"{"a":"x y","b":{"c":-12.5e3,"d":[true,"z",null]},"e":[1,{"k":"v"}],"f":{"g":0}}"#,
+            r#"{ "a" : 1 , "b" : { "c" : "q" } , "e" : "text with spaces and : , { } [ ] inside" }"#,
+        ];
+        let alphabet = b"{}[]:,\" 0123456789-+.eEtrufalsn\\xq";
+        let mut state = 0x2545_f491_4f6c_dd1du64;
+        let mut rand = |n: usize| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state % n as u64) as usize
+        };
+        let (mut done, mut unsure) = (0, 0);
+        for round in 0..20_000 {
+            let mut line = seeds[round % seeds.len()].as_bytes().to_vec();
+            for _ in 0..1 + rand(3) {
+                let at = rand(line.len());
+                let c = alphabet[rand(alphabet.len())];
+                match rand(3) {
+                    0 => line[at] = c,
+                    1 => line.insert(at, c),
+                    _ => {
+                        line.remove(at);
+                    }
+                }
+            }
+            let line = String::from_utf8(line).expect("ASCII edits");
+            match agrees(&line, &paths) {
+                Scan::Done => done += 1,
+                Scan::Unsure => unsure += 1,
+            }
+        }
+        // Both verdicts occur, so both sides of the comparison are exercised.
+        assert!(done > 1000 && unsure > 1000, "{done} {unsure}");
+    }
+
+    /// The SSE2, AVX2 and AVX-512 indexes are the same (where this CPU has the instructions).
+    #[test]
+    fn index_levels_agree() {
+        let lines = [
+            r#"{"a":"x y","b":{"c":-12.5e3,"d":[true,"z",null]},"e":[1,{"k":"v"}]}"#.to_string(),
+            format!(r#"{{"pad":"{}","q":"a"b","n":12}}"#, "p".repeat(100)),
+            format!("{{\"é\":\"{}\",\"t\":\"\t\"}}   ", "[]{{}}:,".repeat(30)),
+            "{".repeat(300),
+        ];
+        for line in &lines {
+            let b = line.as_bytes();
+            let mut reference = ([0u64; INDEXED_WORDS], [0u64; INDEXED_WORDS]);
+            let expected = index_with(b, &mut reference.0, &mut reference.1, block_masks);
+            #[cfg(target_arch = "x86_64")]
+            {
+                let mut got = ([0u64; INDEXED_WORDS], [0u64; INDEXED_WORDS]);
+                if std::arch::is_x86_feature_detected!("avx2") {
+                    // SAFETY: the CPU has AVX2.
+                    let verdict = unsafe { index_avx2(b, &mut got.0, &mut got.1) };
+                    assert_eq!((verdict, got), (expected, reference), "avx2: {line}");
+                }
+                if std::arch::is_x86_feature_detected!("avx512bw") {
+                    // SAFETY: the CPU has AVX-512BW.
+                    let verdict = unsafe { index_avx512(b, &mut got.0, &mut got.1) };
+                    assert_eq!((verdict, got), (expected, reference), "avx512: {line}");
+                }
+            }
+        }
     }
 
     #[test]

@@ -23,7 +23,7 @@ mod sigbus;
 pub mod timestamp;
 
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use datafusion::arrow::array::{
@@ -679,75 +679,58 @@ impl LogSource {
             self.options.timestamp_field.as_deref(),
         ));
         let total = self.total_bytes() as usize;
-        let chunk = (total / self.options.target_partitions.max(1))
+        let partition_count = self.options.target_partitions.max(1);
+        let morsel = (total / (partition_count * 4))
+            .min(MAX_MORSEL_BYTES)
             .max(self.options.min_partition_bytes)
             .max(1);
         let mut partitions: Vec<Arc<dyn PartitionStream>> = Vec::new();
+        let mut jobs = Vec::new();
         for input in &self.inputs {
-            if input.streamed.is_some() {
-                partitions.push(Arc::new(RangeScan(Arc::new(RangeJob {
-                    input: input.clone(),
-                    start: 0,
-                    end: 0,
-                    schema: schema.clone(),
-                    layout: layout.clone(),
-                    stats: stats.clone(),
-                    batch_size: self.options.batch_size.max(1),
-                    prefilter: prefilter.clone(),
-                    offset_base: 0,
-                    line_base: 0,
-                    chunk_of_stream: false,
-                }))));
-                continue;
-            }
-            let len = input.bytes.as_slice().len();
-            let chunk = if input.whole() { len.max(1) } else { chunk };
-            let mut start = 0;
-            while start < len {
-                let end = (start + chunk).min(len);
-                partitions.push(Arc::new(RangeScan(Arc::new(RangeJob {
-                    input: input.clone(),
-                    start,
-                    end,
-                    schema: schema.clone(),
-                    layout: layout.clone(),
-                    stats: stats.clone(),
-                    batch_size: self.options.batch_size.max(1),
-                    prefilter: if input.whole() {
-                        None
-                    } else {
-                        prefilter.clone()
-                    },
-                    offset_base: 0,
-                    line_base: 0,
-                    chunk_of_stream: false,
-                }))));
-                start = end;
-            }
-        }
-        if partitions.is_empty() {
-            partitions.push(Arc::new(RangeScan(Arc::new(RangeJob {
-                input: Arc::new(OpenInput {
-                    index: 0,
-                    display: String::new(),
-                    log: String::new(),
-                    stream: String::new(),
-                    bytes: Bytes::Owned(Arc::new(Vec::new())),
-                    separator: b'\n',
-                    times: None,
-                    streamed: None,
-                }),
-                start: 0,
-                end: 0,
+            let job = |start, end, prefilter| RangeJob {
+                input: input.clone(),
+                start,
+                end,
                 schema: schema.clone(),
-                layout,
-                stats,
-                batch_size: 1,
-                prefilter: None,
+                layout: layout.clone(),
+                stats: stats.clone(),
+                batch_size: self.options.batch_size.max(1),
+                prefilter,
                 offset_base: 0,
                 line_base: 0,
                 chunk_of_stream: false,
-            }))));
+            };
+            if input.streamed.is_some() {
+                partitions.push(Arc::new(RangeScan(Arc::new(job(0, 0, prefilter.clone())))));
+                continue;
+            }
+            let len = input.bytes.as_slice().len();
+            if input.whole() {
+                jobs.push(job(0, len, None));
+                continue;
+            }
+            let mut start = 0;
+            while start < len {
+                let end = (start + morsel).min(len);
+                jobs.push(job(start, end, prefilter.clone()));
+                start = end;
+            }
+        }
+        if !jobs.is_empty() || partitions.is_empty() {
+            let scans = partition_count.min(jobs.len()).max(1);
+            let morsels = Arc::new(Morsels {
+                jobs,
+                scans,
+                rounds: Mutex::new(Vec::new()),
+                marks: LineMarks::default(),
+            });
+            for partition in 0..scans {
+                partitions.push(Arc::new(MorselScan {
+                    morsels: morsels.clone(),
+                    partition,
+                    schema: schema.clone(),
+                }));
+            }
         }
         Ok(Arc::new(StreamingTable::try_new(schema, partitions)?))
     }
@@ -848,8 +831,8 @@ impl Layout {
     }
 }
 
-/// One newline-aligned byte range of one input (a line belongs to the range holding its first
-/// byte), or a whole compressed input decompressed chunk by chunk while it is scanned.
+/// An input read as a stream (a compressed file decompressed chunk by chunk, or a pipe), scanned
+/// on a blocking thread since reading may wait.
 #[derive(Debug)]
 struct RangeScan(Arc<RangeJob>);
 
@@ -866,6 +849,158 @@ impl PartitionStream for RangeScan {
             job.run_streamed(&mut |batch| tx.blocking_send(Ok(batch)).is_ok())
         });
         builder.build()
+    }
+}
+
+/// The largest piece of a mapped input scanned at a time: the scan yields between pieces, so this
+/// bounds how long progress and Ctrl-C wait (about 7 ms in a release build here).
+const MAX_MORSEL_BYTES: usize = 4 << 20;
+
+/// Newline-aligned pieces of the mapped inputs, taken one at a time by the scanning partitions:
+/// a partition whose core is less busy takes more, so they finish together. Each partition scans
+/// inside the task that consumes its batches (no thread and channel between them).
+#[derive(Debug)]
+struct Morsels {
+    jobs: Vec<RangeJob>,
+    /// Partitions sharing the jobs.
+    scans: usize,
+    /// For each execution of the table (a plan may run it more than once): the partitions that
+    /// started, and the next job to take.
+    rounds: Mutex<Vec<(Vec<bool>, Arc<AtomicUsize>)>>,
+    marks: LineMarks,
+}
+
+impl Morsels {
+    /// The job counter of partition `partition`'s next execution.
+    fn counter(&self, partition: usize) -> Arc<AtomicUsize> {
+        let mut rounds = self.rounds.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some((started, next)) = rounds.iter_mut().find(|(started, _)| !started[partition]) {
+            started[partition] = true;
+            return next.clone();
+        }
+        let mut started = vec![false; self.scans];
+        started[partition] = true;
+        let next = Arc::new(AtomicUsize::new(0));
+        rounds.push((started, next.clone()));
+        next
+    }
+}
+
+/// One of the partitions that share [`Morsels`].
+#[derive(Debug)]
+struct MorselScan {
+    morsels: Arc<Morsels>,
+    partition: usize,
+    schema: SchemaRef,
+}
+
+impl PartitionStream for MorselScan {
+    fn schema(&self) -> &SchemaRef {
+        &self.schema
+    }
+
+    fn execute(&self, _ctx: Arc<TaskContext>) -> SendableRecordBatchStream {
+        let batches = MorselBatches {
+            morsels: self.morsels.clone(),
+            next: self.morsels.counter(self.partition),
+            pending: std::collections::VecDeque::new(),
+            done: false,
+            scanned: false,
+            yielding: None,
+        };
+        Box::pin(
+            datafusion::physical_plan::stream::RecordBatchStreamAdapter::new(
+                self.schema.clone(),
+                batches,
+            ),
+        )
+    }
+}
+
+/// The batches of one partition: each job taken is scanned whole (it is at most
+/// [`MAX_MORSEL_BYTES`]), then its batches are handed out. Between jobs the task yields, so the
+/// runtime's timers and signals (progress, Ctrl-C) and other tasks get their turn.
+struct MorselBatches {
+    morsels: Arc<Morsels>,
+    next: Arc<AtomicUsize>,
+    pending: std::collections::VecDeque<RecordBatch>,
+    done: bool,
+    /// A job was scanned since the last yield.
+    scanned: bool,
+    yielding: Option<std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>>>,
+}
+
+impl futures::Stream for MorselBatches {
+    type Item = datafusion::error::Result<RecordBatch>;
+
+    fn poll_next(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Self::Item>> {
+        use std::task::Poll;
+        let this = self.get_mut();
+        loop {
+            if let Some(batch) = this.pending.pop_front() {
+                return Poll::Ready(Some(Ok(batch)));
+            }
+            if this.done {
+                return Poll::Ready(None);
+            }
+            if this.scanned {
+                let pause = this
+                    .yielding
+                    .get_or_insert_with(|| Box::pin(tokio::task::yield_now()));
+                if pause.as_mut().poll(cx).is_pending() {
+                    return Poll::Pending;
+                }
+                this.yielding = None;
+                this.scanned = false;
+            }
+            let Some(job) = this
+                .morsels
+                .jobs
+                .get(this.next.fetch_add(1, Ordering::Relaxed))
+            else {
+                this.done = true;
+                return Poll::Ready(None);
+            };
+            this.scanned = true;
+            let pending = &mut this.pending;
+            if let Err(e) = job.run(Some(&this.morsels.marks), &mut |batch| {
+                pending.push_back(batch);
+                true
+            }) {
+                this.done = true;
+                return Poll::Ready(Some(Err(e)));
+            }
+        }
+    }
+}
+
+/// Line counts at known offsets of each input, so that a piece numbering a malformed line counts
+/// lines from the nearest known point before it rather than from the start of the input.
+#[derive(Debug, Default)]
+struct LineMarks(Mutex<std::collections::BTreeMap<(u64, usize), u64>>);
+
+impl LineMarks {
+    /// Lines of `data` before `offset` (which starts a line) of input `input`.
+    fn lines_before(&self, input: u64, data: &[u8], offset: usize) -> u64 {
+        let known = |marks: &Self| {
+            let marks = marks.0.lock().unwrap_or_else(|e| e.into_inner());
+            marks
+                .range((input, 0)..=(input, offset))
+                .next_back()
+                .map_or((0, 0), |(&(_, at), &lines)| (at, lines))
+        };
+        let (from, lines) = known(self);
+        let lines = lines + memchr::memchr_iter(b'\n', &data[from..offset]).count() as u64;
+        self.note(input, offset, lines);
+        lines
+    }
+
+    fn note(&self, input: u64, offset: usize, lines: u64) {
+        let mut marks = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        marks.insert((input, offset), lines);
     }
 }
 
@@ -897,7 +1032,7 @@ impl RangeJob {
     ) -> datafusion::error::Result<()> {
         use std::io::Read;
         let Some(streamed) = &self.input.streamed else {
-            return self.run(emit);
+            return self.run(None, emit);
         };
         let problem = |what: String| {
             self.stats
@@ -981,7 +1116,7 @@ impl RangeJob {
                         line_base: 0,
                         chunk_of_stream: true,
                     };
-                    job.run(emit)?;
+                    job.run(None, emit)?;
                 }
                 for p in problems {
                     self.stats.note_problem(p);
@@ -1056,7 +1191,7 @@ impl RangeJob {
                 line_base,
                 chunk_of_stream: true,
             };
-            job.run(&mut |batch| {
+            job.run(None, &mut |batch| {
                 receiving = emit(batch);
                 receiving
             })?;
@@ -1067,6 +1202,7 @@ impl RangeJob {
     }
 }
 
+/// One newline-aligned byte range of one input: a line belongs to the range holding its first byte.
 #[derive(Debug)]
 struct RangeJob {
     input: Arc<OpenInput>,
@@ -1187,7 +1323,13 @@ fn count_lines(data: &[u8], from: usize, to: usize) -> (u64, u64) {
 
 impl RangeJob {
     /// Decodes the range, handing each batch to `emit`; stops early when `emit` returns false.
-    fn run(&self, emit: &mut dyn FnMut(RecordBatch) -> bool) -> datafusion::error::Result<()> {
+    /// Scans the range; `marks` (shared by the pieces of the same inputs) speeds up numbering
+    /// malformed lines.
+    fn run(
+        &self,
+        marks: Option<&LineMarks>,
+        emit: &mut dyn FnMut(RecordBatch) -> bool,
+    ) -> datafusion::error::Result<()> {
         let data = self.input.bytes.as_slice();
         let sep = self.input.separator;
         let line_start_at = |pos: usize| -> usize {
@@ -1329,9 +1471,11 @@ impl RangeJob {
             if let Some(error) = problem {
                 let line = if sep == b'\n' {
                     let base = *first_line_number.get_or_insert_with(|| {
-                        self.line_base
-                            + memchr::memchr_iter(b'\n', &data[..range_start]).count() as u64
-                            + 1
+                        let before = match marks {
+                            Some(marks) => marks.lines_before(self.input.index, data, range_start),
+                            None => memchr::memchr_iter(b'\n', &data[..range_start]).count() as u64,
+                        };
+                        self.line_base + before + 1
                     });
                     base + lines_before - 1
                 } else if self.input.times.is_some() {
@@ -1394,6 +1538,17 @@ impl RangeJob {
         }
         self.stats.records.fetch_add(records, Ordering::Relaxed);
         self.count_bytes((pos.min(data.len()).saturating_sub(reported)) as u64);
+        if let (Some(marks), Some(first)) = (marks, first_line_number)
+            && sep == b'\n'
+            && pos == boundary
+        {
+            // The next piece numbers its lines from here.
+            marks.note(
+                self.input.index,
+                pos,
+                first - 1 - self.line_base + lines_before,
+            );
+        }
         if rows > 0 {
             let batch = self.finish(&mut builders, rows)?;
             emit(batch);

@@ -79,6 +79,29 @@ pub fn parse_timestamp_text(text: &str) -> Option<i64> {
     None
 }
 
+/// Days from 1970-01-01 to a valid proleptic Gregorian date (Howard Hinnant's `days_from_civil`;
+/// chrono's date type costs several times more on the per-line path).
+fn days_from_civil(year: i64, month: u32, day: u32) -> Option<i64> {
+    let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
+    let month_days = match month {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        2 if leap => 29,
+        2 => 28,
+        _ => return None,
+    };
+    if day == 0 || day > month_days {
+        return None;
+    }
+    let y = if month <= 2 { year - 1 } else { year };
+    let era = y.div_euclid(400);
+    let year_of_era = y - era * 400;
+    let march_based = i64::from((month + 9) % 12);
+    let day_of_year = (153 * march_based + 2) / 5 + i64::from(day) - 1;
+    let day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
+    Some(era * 146_097 + day_of_era - 719_468)
+}
+
 /// The common `YYYY-MM-DDTHH:MM:SS[.fff]Z` shape without a general parser.
 fn fast_utc(b: &[u8]) -> Option<i64> {
     if b.len() < 20
@@ -124,10 +147,7 @@ fn fast_utc(b: &[u8]) -> Option<i64> {
     if hour > 23 || minute > 59 || second > 60 {
         return None;
     }
-    let date = NaiveDate::from_ymd_opt(year as i32, month, day)?;
-    let days = date
-        .signed_duration_since(NaiveDate::from_ymd_opt(1970, 1, 1)?)
-        .num_days();
+    let days = days_from_civil(i64::from(year), month, day)?;
     Some(
         days * 86_400_000
             + i64::from(hour * 3600 + minute * 60 + second) * 1000
@@ -224,5 +244,19 @@ mod tests {
             assert_eq!(fast_utc(text.as_bytes()), Some(slow), "{text}");
         }
         assert_eq!(fast_utc(b"2024-13-15T00:00:04.051Z"), None);
+        assert_eq!(fast_utc(b"2023-02-29T00:00:00Z"), None);
+        assert_eq!(fast_utc(b"2024-04-31T00:00:00Z"), None);
+        assert_eq!(fast_utc(b"2024-04-00T00:00:00Z"), None);
+        // Every day from 1600 to 2400 (leap rules of 1700, 1900, 2000, 2100 included).
+        let mut day = NaiveDate::from_ymd_opt(1600, 1, 1).unwrap();
+        let end = NaiveDate::from_ymd_opt(2400, 12, 31).unwrap();
+        while day <= end {
+            let text = format!("{}T13:14:15.016Z", day.format("%Y-%m-%d"));
+            let slow = DateTime::parse_from_rfc3339(&text)
+                .unwrap()
+                .timestamp_millis();
+            assert_eq!(fast_utc(text.as_bytes()), Some(slow), "{text}");
+            day = day.succ_opt().unwrap();
+        }
     }
 }
