@@ -1280,17 +1280,19 @@ impl Prefilter {
     }
 }
 
-/// The next position at or after `from` where `finder` matches, cached in `slot`.
+/// The next position in `[from, end)` where `finder` matches (`end` when none), cached in `slot`.
+/// The search stops at `end`, the range's end: a rare literal must not send every piece of a file
+/// searching to the end of the file.
 fn next_match(
     finder: &memchr::memmem::Finder<'_>,
     data: &[u8],
-    from: usize,
+    (from, end): (usize, usize),
     slot: &mut Option<usize>,
 ) -> usize {
     match *slot {
         Some(p) if p >= from => p,
         _ => {
-            let p = finder.find(&data[from..]).map_or(data.len(), |i| from + i);
+            let p = finder.find(&data[from..end]).map_or(end, |i| from + i);
             *slot = Some(p);
             p
         }
@@ -1359,8 +1361,8 @@ impl RangeJob {
             {
                 // Jump to the next line that holds the literal (or an escape); the lines between
                 // are counted, not read.
-                let hit = next_match(&pre.literals[0], data, pos, &mut next_literal)
-                    .min(next_match(&pre.escape, data, pos, &mut next_escape));
+                let hit = next_match(&pre.literals[0], data, (pos, boundary), &mut next_literal)
+                    .min(next_match(&pre.escape, data, (pos, boundary), &mut next_escape));
                 let target = if hit >= boundary {
                     boundary
                 } else {
