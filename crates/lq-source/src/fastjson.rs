@@ -163,22 +163,49 @@ impl FastTargets {
 /// assert_eq!(out, vec![Span::Plain(10, 12), Span::Raw(17, 23), Span::Missing, Span::Missing]);
 /// ```
 pub fn scan(line: &[u8], start: usize, targets: &FastTargets, out: &mut Vec<Span>) -> Scan {
+    scan_with(line, start, targets, out, &mut ScanIndex::default())
+}
+
+/// The per-line index [`scan_with`] builds, kept from line to line so that it is not cleared each
+/// time (only the words covering the current line are ever read).
+#[derive(Debug, Clone)]
+pub struct ScanIndex {
+    quotes: [u64; INDEXED_WORDS],
+    tokens: [u64; INDEXED_WORDS],
+}
+
+impl Default for ScanIndex {
+    fn default() -> Self {
+        ScanIndex {
+            quotes: [0; INDEXED_WORDS],
+            tokens: [0; INDEXED_WORDS],
+        }
+    }
+}
+
+/// [`scan`] reusing `index` from an earlier line.
+pub fn scan_with(
+    line: &[u8],
+    start: usize,
+    targets: &FastTargets,
+    out: &mut Vec<Span>,
+    index_space: &mut ScanIndex,
+) -> Scan {
     out.clear();
     out.resize(targets.slots, Span::Missing);
     if !targets.usable {
         return Scan::Unsure;
     }
-    let mut quotes = [0u64; INDEXED_WORDS];
-    let mut tokens = [0u64; INDEXED_WORDS];
-    let (clean, escapes, strings_closed) = index(&line[start..], &mut quotes, &mut tokens);
+    let ScanIndex { quotes, tokens } = index_space;
+    let (clean, escapes, strings_closed) = index(&line[start..], quotes, tokens);
     if clean && !escapes && line.len() - start <= INDEXED_WORDS * 64 {
         if !strings_closed {
             return Scan::Unsure;
         }
         let mut walk = TokenWalk {
             b: &line[start..],
-            quotes: &quotes,
-            tokens: &tokens,
+            quotes,
+            tokens,
             word: 0,
             bits: tokens[0],
             words: (line.len() - start).div_ceil(64),
@@ -198,7 +225,7 @@ pub fn scan(line: &[u8], start: usize, targets: &FastTargets, out: &mut Vec<Span
         out,
         clean,
         escapes,
-        quotes: &quotes,
+        quotes,
     };
     s.ws();
     let result = s.object(ROOT, 0);
@@ -566,10 +593,12 @@ impl Scanner<'_, '_> {
             // The next quote from the index; a backslash before it means escapes to check.
             let from = self.pos;
             let mut w = from / 64;
-            let mut bits = *self.quotes.get(w)? & (!0u64 << (from % 64));
+            // Words past the line hold an earlier line's bits.
+            let words = &self.quotes[..self.b.len().div_ceil(64)];
+            let mut bits = *words.get(w)? & (!0u64 << (from % 64));
             while bits == 0 {
                 w += 1;
-                bits = *self.quotes.get(w)?;
+                bits = *words.get(w)?;
             }
             let end = w * 64 + bits.trailing_zeros() as usize;
             if !self.escapes || !self.b[from..end].contains(&b'\\') {
@@ -805,10 +834,11 @@ impl TokenWalk<'_, '_> {
     fn closing_quote(&self, open: usize) -> Option<usize> {
         let from = open + 1;
         let mut w = from / 64;
-        let mut bits = *self.quotes.get(w)? & (!0u64 << (from % 64));
+        let words = &self.quotes[..self.words];
+        let mut bits = *words.get(w)? & (!0u64 << (from % 64));
         while bits == 0 {
             w += 1;
-            bits = *self.quotes.get(w)?;
+            bits = *words.get(w)?;
         }
         Some(w * 64 + bits.trailing_zeros() as usize)
     }
@@ -846,10 +876,91 @@ impl TokenWalk<'_, '_> {
     fn skip(&mut self, at: usize, depth: usize) -> Option<usize> {
         match self.b[at] {
             b'"' => self.closing_quote(at),
-            b'{' => self.object(EMPTY, at, depth),
-            b'[' => self.array(EMPTY, at, depth),
+            open @ (b'{' | b'[') => self.skip_container(open, depth),
             b'}' | b']' | b':' | b',' => None,
             _ => self.scalar(at),
+        }
+    }
+
+    /// Skips a value nobody asked for. A string needs no work: its interior holds no token and
+    /// every string is closed (see [`index`]).
+    #[inline(always)]
+    fn discard(&mut self, at: usize, depth: usize) -> Option<()> {
+        match self.b[at] {
+            b'"' => Some(()),
+            open @ (b'{' | b'[') => self.skip_container(open, depth).map(|_| ()),
+            b'}' | b']' | b':' | b',' => None,
+            _ => self.scalar(at).map(|_| ()),
+        }
+    }
+
+    /// The object or list just opened with `open`, which nobody looks into: its tokens must
+    /// follow the grammar (a member is a string, `:` and a value; members and elements are
+    /// separated by `,`), but no key is read. The index of its closing bracket.
+    fn skip_container(&mut self, open: u8, depth: usize) -> Option<usize> {
+        if depth >= MAX_DEPTH {
+            return None;
+        }
+        // The opening brackets of the containers entered, innermost last.
+        let mut stack = [0u8; MAX_DEPTH];
+        stack[0] = open;
+        let mut levels = 1usize;
+        // Right after an opening bracket, where the closing bracket may come at once.
+        let mut opened = true;
+        loop {
+            // A member or element, or (when just opened) the closing bracket.
+            let (at, c) = self.next_byte()?;
+            let in_object = stack[levels - 1] == b'{';
+            if opened && c == if in_object { b'}' } else { b']' } {
+                levels -= 1;
+                if levels == 0 {
+                    return Some(at);
+                }
+            } else {
+                let value = if in_object {
+                    if c != b'"' || self.next_byte()?.1 != b':' {
+                        return None;
+                    }
+                    self.next()?
+                } else {
+                    at
+                };
+                match self.b[value] {
+                    nested @ (b'{' | b'[') => {
+                        if depth + levels >= MAX_DEPTH {
+                            return None;
+                        }
+                        stack[levels] = nested;
+                        levels += 1;
+                        opened = true;
+                        continue;
+                    }
+                    b'"' => {}
+                    b'}' | b']' | b':' | b',' => return None,
+                    _ => {
+                        self.scalar(value)?;
+                    }
+                }
+            }
+            // After a value: a comma, or closing brackets (several levels may end here).
+            loop {
+                let (at, c) = self.next_byte()?;
+                if c == b',' {
+                    opened = false;
+                    break;
+                }
+                if c != if stack[levels - 1] == b'{' {
+                    b'}'
+                } else {
+                    b']'
+                } {
+                    return None;
+                }
+                levels -= 1;
+                if levels == 0 {
+                    return Some(at);
+                }
+            }
         }
     }
 
@@ -897,8 +1008,8 @@ impl TokenWalk<'_, '_> {
             }
             let value = self.next()?;
             match self.targets.lookup(node, key) {
-                Some(child) => self.value(child, value, depth)?,
-                None => self.skip(value, depth + 1)?,
+                Some(child) => self.value(child, value, depth).map(|_| ())?,
+                None => self.discard(value, depth + 1)?,
             };
             let (end, sep) = self.next_byte()?;
             match sep {
@@ -929,8 +1040,8 @@ impl TokenWalk<'_, '_> {
                 None
             };
             match child {
-                Some(child) => self.value(child, at, depth)?,
-                None => self.skip(at, depth + 1)?,
+                Some(child) => self.value(child, at, depth).map(|_| ())?,
+                None => self.discard(at, depth + 1)?,
             };
             index += 1;
             let (end, sep) = self.next_byte()?;
@@ -1110,9 +1221,31 @@ mod tests {
             r#"[1]"#,
             r#"{"a":"unterminated}"#,
             r#"{"a":1}""#,
+            // Containers nobody looks into are checked too.
+            r#"{"z":{"y":1,}}"#,
+            r#"{"z":[1,]}"#,
+            r#"{"z":{"y"}}"#,
+            r#"{"z":{"y":}}"#,
+            r#"{"z":[}"#,
+            r#"{"z":{]}"#,
+            r#"{"z":{1:2}}"#,
+            r#"{"z":[[[]]}"#,
+            r#"{"z":[[]]]}"#,
+            r#"{"z":{"y":[1 2]}}"#,
+            r#"{"z":{"y":{"x":1}"w":2}}"#,
+            r#"{"z":["a" "b"]}"#,
+            r#"{"z":[:]}"#,
         ] {
             assert_eq!(agrees(line, &paths), Scan::Unsure, "{line}");
         }
+        let deep = format!("{{\"z\":{}{}}}", "[".repeat(150), "]".repeat(150));
+        assert_eq!(agrees(&deep, &paths), Scan::Unsure);
+        let deep_ok = format!(
+            "{{\"z\":{}1{},\"a\":1}}",
+            "[{\"k\":".repeat(40),
+            "}]".repeat(40)
+        );
+        assert_eq!(agrees(&deep_ok, &paths), Scan::Done);
         for line in [
             r#"{"a" : 1 , "b" : { "c" : "x" , "d" : [ 0 , -1.5e+3 ] } , "e" : null }   "#,
             r#"{"":"","a":"","e":[{},[],{"x":[true,false,null]}]}"#,
@@ -1139,6 +1272,7 @@ mod tests {
         let seeds = [
             r#"{"a":"x y","b":{"c":-12.5e3,"d":[true,"z",null]},"e":[1,{"k":"v"}],"f":{"g":0}}"#,
             r#"{ "a" : 1 , "b" : { "c" : "q" } , "e" : "text with spaces and : , { } [ ] inside" }"#,
+            r#"{"z":{"y":[1,{"x":[]},"s"],"w":{}},"a":[],"b":{"d":[{},[2,3],null]},"v":[[],[{}]]}"#,
         ];
         let alphabet = b"{}[]:,\" 0123456789-+.eEtrufalsn\\xq";
         let mut state = 0x2545_f491_4f6c_dd1du64;
