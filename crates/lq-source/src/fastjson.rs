@@ -298,7 +298,7 @@ fn index(
             SimdLevel::Sse2 => {}
         }
     }
-    index_with(b, quotes, tokens, block_masks)
+    index_with(b, quotes, tokens, block_masks, prefix_xor)
 }
 
 /// Which vector instructions [`index`] uses, decided once per process.
@@ -314,9 +314,10 @@ enum SimdLevel {
 fn simd_level() -> SimdLevel {
     static LEVEL: std::sync::OnceLock<SimdLevel> = std::sync::OnceLock::new();
     *LEVEL.get_or_init(|| {
-        if std::arch::is_x86_feature_detected!("avx512bw") {
+        let clmul = std::arch::is_x86_feature_detected!("pclmulqdq");
+        if clmul && std::arch::is_x86_feature_detected!("avx512bw") {
             SimdLevel::Avx512
-        } else if std::arch::is_x86_feature_detected!("avx2") {
+        } else if clmul && std::arch::is_x86_feature_detected!("avx2") {
             SimdLevel::Avx2
         } else {
             SimdLevel::Sse2
@@ -325,80 +326,103 @@ fn simd_level() -> SimdLevel {
 }
 
 #[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx512bw")]
+#[target_feature(enable = "avx512bw,pclmulqdq")]
 fn index_avx512(
     b: &[u8],
     quotes: &mut [u64; INDEXED_WORDS],
     tokens: &mut [u64; INDEXED_WORDS],
 ) -> (bool, bool, bool) {
-    index_with(b, quotes, tokens, |block| {
-        use std::arch::x86_64::*;
-        // SAFETY: avx512bw is enabled for this function; the load reads the block's 64 bytes.
-        unsafe {
-            let v = _mm512_loadu_si512(block.as_ptr() as *const _);
-            let eq = |c: u8| _mm512_cmpeq_epi8_mask(v, _mm512_set1_epi8(c as i8));
-            let folded = _mm512_or_si512(v, _mm512_set1_epi8(0x20));
-            let folded_eq = |c: u8| _mm512_cmpeq_epi8_mask(folded, _mm512_set1_epi8(c as i8));
-            BlockMasks {
-                quote: eq(b'"'),
-                backslash: eq(b'\\'),
-                // Signed: bytes >= 0x80 are negative, so `< 0x20` catches both kinds.
-                unclean: _mm512_cmplt_epi8_mask(v, _mm512_set1_epi8(0x20)),
-                structural: folded_eq(b'{') | folded_eq(b'}') | eq(b':') | eq(b','),
-                space: eq(b' '),
+    index_with(
+        b,
+        quotes,
+        tokens,
+        |block| {
+            use std::arch::x86_64::*;
+            // SAFETY: avx512bw is enabled for this function; the load reads the block's 64 bytes.
+            unsafe {
+                let v = _mm512_loadu_si512(block.as_ptr() as *const _);
+                let eq = |c: u8| _mm512_cmpeq_epi8_mask(v, _mm512_set1_epi8(c as i8));
+                let folded = _mm512_or_si512(v, _mm512_set1_epi8(0x20));
+                let folded_eq = |c: u8| _mm512_cmpeq_epi8_mask(folded, _mm512_set1_epi8(c as i8));
+                BlockMasks {
+                    quote: eq(b'"'),
+                    backslash: eq(b'\\'),
+                    // Signed: bytes >= 0x80 are negative, so `< 0x20` catches both kinds.
+                    unclean: _mm512_cmplt_epi8_mask(v, _mm512_set1_epi8(0x20)),
+                    structural: folded_eq(b'{') | folded_eq(b'}') | eq(b':') | eq(b','),
+                    space: eq(b' '),
+                }
             }
-        }
-    })
+        },
+        |x| prefix_xor_clmul(x),
+    )
 }
 
 #[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
+#[target_feature(enable = "avx2,pclmulqdq")]
 fn index_avx2(
     b: &[u8],
     quotes: &mut [u64; INDEXED_WORDS],
     tokens: &mut [u64; INDEXED_WORDS],
 ) -> (bool, bool, bool) {
-    index_with(b, quotes, tokens, |block| {
-        use std::arch::x86_64::*;
-        let half = |at: usize| {
-            // SAFETY: avx2 is enabled for this function; the load reads 32 bytes of the block.
-            unsafe {
-                let v = _mm256_loadu_si256(block[at..at + 32].as_ptr() as *const __m256i);
-                let eq = |c: u8| _mm256_cmpeq_epi8(v, _mm256_set1_epi8(c as i8));
-                let bits = |m: __m256i| _mm256_movemask_epi8(m) as u32 as u64;
-                let folded = _mm256_or_si256(v, _mm256_set1_epi8(0x20));
-                let folded_eq = |c: u8| _mm256_cmpeq_epi8(folded, _mm256_set1_epi8(c as i8));
-                let structural = _mm256_or_si256(
-                    _mm256_or_si256(folded_eq(b'{'), folded_eq(b'}')),
-                    _mm256_or_si256(eq(b':'), eq(b',')),
-                );
-                BlockMasks {
-                    quote: bits(eq(b'"')),
-                    backslash: bits(eq(b'\\')),
-                    unclean: bits(_mm256_cmpgt_epi8(_mm256_set1_epi8(0x20), v)),
-                    structural: bits(structural),
-                    space: bits(eq(b' ')),
+    index_with(
+        b,
+        quotes,
+        tokens,
+        |block| {
+            use std::arch::x86_64::*;
+            let half = |at: usize| {
+                // SAFETY: avx2 is enabled for this function; the load reads 32 bytes of the block.
+                unsafe {
+                    let v = _mm256_loadu_si256(block[at..at + 32].as_ptr() as *const __m256i);
+                    let eq = |c: u8| _mm256_cmpeq_epi8(v, _mm256_set1_epi8(c as i8));
+                    let bits = |m: __m256i| _mm256_movemask_epi8(m) as u32 as u64;
+                    let folded = _mm256_or_si256(v, _mm256_set1_epi8(0x20));
+                    let folded_eq = |c: u8| _mm256_cmpeq_epi8(folded, _mm256_set1_epi8(c as i8));
+                    let structural = _mm256_or_si256(
+                        _mm256_or_si256(folded_eq(b'{'), folded_eq(b'}')),
+                        _mm256_or_si256(eq(b':'), eq(b',')),
+                    );
+                    BlockMasks {
+                        quote: bits(eq(b'"')),
+                        backslash: bits(eq(b'\\')),
+                        unclean: bits(_mm256_cmpgt_epi8(_mm256_set1_epi8(0x20), v)),
+                        structural: bits(structural),
+                        space: bits(eq(b' ')),
+                    }
                 }
+            };
+            let (lo, hi) = (half(0), half(32));
+            BlockMasks {
+                quote: lo.quote | hi.quote << 32,
+                backslash: lo.backslash | hi.backslash << 32,
+                unclean: lo.unclean | hi.unclean << 32,
+                structural: lo.structural | hi.structural << 32,
+                space: lo.space | hi.space << 32,
             }
-        };
-        let (lo, hi) = (half(0), half(32));
-        BlockMasks {
-            quote: lo.quote | hi.quote << 32,
-            backslash: lo.backslash | hi.backslash << 32,
-            unclean: lo.unclean | hi.unclean << 32,
-            structural: lo.structural | hi.structural << 32,
-            space: lo.space | hi.space << 32,
-        }
-    })
+        },
+        |x| prefix_xor_clmul(x),
+    )
 }
 
-/// [`index`] with the given way of classifying a 64-byte block.
+/// [`prefix_xor`] as one carry-less multiplication by all ones.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "pclmulqdq")]
+#[inline]
+fn prefix_xor_clmul(x: u64) -> u64 {
+    use std::arch::x86_64::*;
+    let product = _mm_clmulepi64_si128(_mm_set_epi64x(0, x as i64), _mm_set1_epi8(-1), 0);
+    _mm_cvtsi128_si64(product) as u64
+}
+
+/// [`index`] with the given ways of classifying a 64-byte block and of computing a prefix XOR.
 #[inline(always)]
 fn index_with(
     b: &[u8],
     quotes: &mut [u64; INDEXED_WORDS],
     tokens: &mut [u64; INDEXED_WORDS],
     block_masks: impl Fn(&[u8]) -> BlockMasks,
+    prefix_xor: impl Fn(u64) -> u64,
 ) -> (bool, bool, bool) {
     let mut bad = 0u64;
     let mut escapes = 0u64;
@@ -1318,7 +1342,13 @@ mod tests {
         for line in &lines {
             let b = line.as_bytes();
             let mut reference = ([0u64; INDEXED_WORDS], [0u64; INDEXED_WORDS]);
-            let expected = index_with(b, &mut reference.0, &mut reference.1, block_masks);
+            let expected = index_with(
+                b,
+                &mut reference.0,
+                &mut reference.1,
+                block_masks,
+                prefix_xor,
+            );
             #[cfg(target_arch = "x86_64")]
             {
                 let mut got = ([0u64; INDEXED_WORDS], [0u64; INDEXED_WORDS]);
