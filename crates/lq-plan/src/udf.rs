@@ -21,6 +21,12 @@ pub use lq_number::{format_number, parse_number};
 
 /// Number and text forms of loosely typed values.
 pub mod lq_number {
+    /// 10^0 to 10^22, each exact in an f64.
+    const POWERS_OF_TEN: [f64; 23] = [
+        1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16,
+        1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
+    ];
+
     /// Parses text as a number the way loose typing does: decimal numbers with optional sign,
     /// fraction and exponent (surrounding spaces allowed), and `true`/`false` as 1/0.
     ///
@@ -44,21 +50,37 @@ pub mod lq_number {
         if i < b.len() && (b[i] == b'-' || b[i] == b'+') {
             i += 1;
         }
+        // The digits as an integer, for the exact fast path below.
+        let mut mantissa = 0u64;
         let digits_start = i;
         while i < b.len() && b[i].is_ascii_digit() {
+            mantissa = mantissa
+                .wrapping_mul(10)
+                .wrapping_add(u64::from(b[i] - b'0'));
             i += 1;
         }
         let mut digits = i - digits_start;
+        let mut fraction = 0;
         if i < b.len() && b[i] == b'.' {
             i += 1;
             let f = i;
             while i < b.len() && b[i].is_ascii_digit() {
+                mantissa = mantissa
+                    .wrapping_mul(10)
+                    .wrapping_add(u64::from(b[i] - b'0'));
                 i += 1;
             }
-            digits += i - f;
+            fraction = i - f;
+            digits += fraction;
         }
         if digits == 0 {
             return None;
+        }
+        if i == b.len() && digits <= 15 {
+            // Clinger's fast path: both operands are exact in an f64 (fewer than 2^53; 10^22 at
+            // most) and IEEE division rounds correctly, so this is what `parse` gives.
+            let value = mantissa as f64 / POWERS_OF_TEN[fraction];
+            return Some(if b[0] == b'-' { -value } else { value });
         }
         if i < b.len() && (b[i] == b'e' || b[i] == b'E') {
             i += 1;
@@ -747,6 +769,52 @@ pub static LQ_IN: LazyLock<Arc<ScalarUDF>> = LazyLock::new(|| {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The fast path of `parse_number` gives what `str::parse` gives, bit for bit.
+    #[test]
+    fn number_fast_path_is_exact() {
+        let mut state = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        let mut texts = vec![
+            "0".to_string(),
+            "-0".into(),
+            "5.".into(),
+            ".5".into(),
+            "+7".into(),
+            "0.1".into(),
+            "999999999999999".into(),
+            "0.000000000000001".into(),
+            "123456789.012345".into(),
+        ];
+        for _ in 0..100_000 {
+            let digits = 1 + (next() % 15) as usize;
+            let whole = (next() % (digits as u64 + 1)) as usize;
+            let mut t = String::new();
+            if next() % 2 == 0 {
+                t.push('-');
+            }
+            for k in 0..digits {
+                if k == whole {
+                    t.push('.');
+                }
+                t.push(char::from(b'0' + (next() % 10) as u8));
+            }
+            texts.push(t);
+        }
+        for t in &texts {
+            let expected = t.parse::<f64>().ok();
+            assert_eq!(
+                parse_number(t).map(f64::to_bits),
+                expected.map(f64::to_bits),
+                "{t}"
+            );
+        }
+    }
 
     #[test]
     fn natural_sort_matches_the_published_sequence() {

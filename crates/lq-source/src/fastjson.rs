@@ -58,6 +58,32 @@ const EMPTY: usize = 0;
 /// The node of the line's top-level object.
 const ROOT: usize = 1;
 
+/// `a == b` for short keys without a call to `memcmp` (two overlapping word compares cover 4 to
+/// 16 bytes).
+#[inline(always)]
+fn same_key(a: &[u8], b: &[u8]) -> bool {
+    let n = a.len();
+    if n != b.len() {
+        return false;
+    }
+    fn word8(s: &[u8], at: usize) -> u64 {
+        let mut w = [0u8; 8];
+        w.copy_from_slice(&s[at..at + 8]);
+        u64::from_le_bytes(w)
+    }
+    fn word4(s: &[u8], at: usize) -> u32 {
+        let mut w = [0u8; 4];
+        w.copy_from_slice(&s[at..at + 4]);
+        u32::from_le_bytes(w)
+    }
+    match n {
+        0..=3 => a == b,
+        4..=7 => word4(a, 0) == word4(b, 0) && word4(a, n - 4) == word4(b, n - 4),
+        8..=16 => word8(a, 0) == word8(b, 0) && word8(a, n - 8) == word8(b, n - 8),
+        _ => a == b,
+    }
+}
+
 /// A bit for a key from its length and first byte.
 #[inline(always)]
 fn key_bit(key: &[u8]) -> u64 {
@@ -120,7 +146,7 @@ impl FastTargets {
         }
         n.children
             .iter()
-            .find(|(label, _)| label.as_slice() == segment)
+            .find(|(label, _)| same_key(label, segment))
             .map(|(_, c)| *c)
     }
 
@@ -1362,6 +1388,35 @@ mod tests {
                     let verdict = unsafe { index_avx512(b, &mut got.0, &mut got.1) };
                     assert_eq!((verdict, got), (expected, reference), "avx512: {line}");
                 }
+            }
+        }
+    }
+
+    #[test]
+    fn same_key_is_equality() {
+        let keys: Vec<&[u8]> = vec![
+            b"",
+            b"a",
+            b"ab",
+            b"abc",
+            b"abcd",
+            b"abce",
+            b"abcdefg",
+            b"abcdefh",
+            b"bbcdefg",
+            b"abcdefgh",
+            b"abcdefgx",
+            b"xbcdefgh",
+            b"abcdefghijklmnop",
+            b"abcdefghijklmnoq",
+            b"abcdefghijklmnopq",
+            b"abcdefghijklmnopr",
+            b"latency_ms",
+            b"latency_mt",
+        ];
+        for a in &keys {
+            for b in &keys {
+                assert_eq!(same_key(a, b), a == b, "{a:?} {b:?}");
             }
         }
     }
