@@ -404,6 +404,20 @@ enum StreamSource {
 }
 
 impl OpenInput {
+    /// The same input (names, index) holding `content`, read from its stream.
+    fn with_content(&self, content: Vec<u8>) -> OpenInput {
+        OpenInput {
+            index: self.index,
+            display: self.display.clone(),
+            log: self.log.clone(),
+            stream: self.stream.clone(),
+            bytes: Bytes::Owned(Arc::new(content)),
+            separator: b'\n',
+            times: None,
+            streamed: None,
+        }
+    }
+
     /// An input read while it is scanned (its bytes are not held).
     fn streamed(display: String, log: String, stream: String, streamed: Streamed) -> Self {
         OpenInput {
@@ -1090,33 +1104,10 @@ impl RangeJob {
                 if let Err(e) = reader.read_to_end(&mut head) {
                     problem(format!("read in part ({e})"));
                 }
-                let whole = OpenInput {
-                    index: self.input.index,
-                    display: self.input.display.clone(),
-                    log: self.input.log.clone(),
-                    stream: self.input.stream.clone(),
-                    bytes: Bytes::Owned(Arc::new(head)),
-                    separator: b'\n',
-                    times: None,
-                    streamed: None,
-                };
+                let whole = self.input.with_content(head);
                 let mut problems = Vec::new();
                 for input in prepare(whole, None, &mut problems) {
-                    let len = input.bytes.as_slice().len();
-                    let job = RangeJob {
-                        input: Arc::new(input),
-                        start: 0,
-                        end: len,
-                        schema: self.schema.clone(),
-                        layout: self.layout.clone(),
-                        stats: self.stats.clone(),
-                        batch_size: self.batch_size,
-                        prefilter: None,
-                        offset_base: 0,
-                        line_base: 0,
-                        chunk_of_stream: true,
-                    };
-                    job.run(None, emit)?;
+                    self.piece(input, None, 0, 0).run(None, emit)?;
                 }
                 for p in problems {
                     self.stats.note_problem(p);
@@ -1169,28 +1160,12 @@ impl RangeJob {
             let chunk = std::mem::replace(&mut carry, rest);
             let lines = memchr::memchr_iter(b'\n', &chunk).count() as u64;
             let len = chunk.len();
-            let job = RangeJob {
-                input: Arc::new(OpenInput {
-                    index: self.input.index,
-                    display: self.input.display.clone(),
-                    log: self.input.log.clone(),
-                    stream: self.input.stream.clone(),
-                    bytes: Bytes::Owned(Arc::new(chunk)),
-                    separator: b'\n',
-                    times: None,
-                    streamed: None,
-                }),
-                start: 0,
-                end: len,
-                schema: self.schema.clone(),
-                layout: self.layout.clone(),
-                stats: self.stats.clone(),
-                batch_size: self.batch_size,
-                prefilter: self.prefilter.clone(),
+            let job = self.piece(
+                self.input.with_content(chunk),
+                self.prefilter.clone(),
                 offset_base,
                 line_base,
-                chunk_of_stream: true,
-            };
+            );
             job.run(None, &mut |batch| {
                 receiving = emit(batch);
                 receiving
@@ -1332,6 +1307,30 @@ fn count_lines(data: &[u8], from: usize, to: usize) -> (u64, u64) {
 
 impl RangeJob {
     /// Decodes the range, handing each batch to `emit`; stops early when `emit` returns false.
+    /// A job for the whole of `input`, read from this job's stream (a chunk, or a document's
+    /// content) and scanned like it.
+    fn piece(
+        &self,
+        input: OpenInput,
+        prefilter: Option<Arc<Prefilter>>,
+        offset_base: usize,
+        line_base: u64,
+    ) -> RangeJob {
+        RangeJob {
+            end: input.bytes.as_slice().len(),
+            input: Arc::new(input),
+            start: 0,
+            schema: self.schema.clone(),
+            layout: self.layout.clone(),
+            stats: self.stats.clone(),
+            batch_size: self.batch_size,
+            prefilter,
+            offset_base,
+            line_base,
+            chunk_of_stream: true,
+        }
+    }
+
     /// Scans the range; `marks` (shared by the pieces of the same inputs) speeds up numbering
     /// malformed lines.
     fn run(
