@@ -1670,3 +1670,48 @@ impl RangeJob {
         )?)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use datafusion::prelude::SessionContext;
+
+    /// Pieces are handed out per execution: a table scanned twice (as a plan may do) gives every
+    /// row both times, however many pieces and partitions share the work.
+    #[test]
+    fn a_table_scanned_twice_reads_everything_twice() {
+        let mut text = String::new();
+        for i in 0..1000 {
+            text.push_str(&format!("{{\"n\":{i},\"level\":\"{}\"}}\n", i % 3));
+        }
+        let source = LogSource::open(
+            vec![Input::Bytes {
+                log: "app".into(),
+                stream: "s".into(),
+                data: Arc::new(text.into_bytes()),
+            }],
+            SourceOptions {
+                target_partitions: 3,
+                min_partition_bytes: 100,
+                ..SourceOptions::default()
+            },
+        )
+        .expect("open");
+        let stats = Arc::new(ScanStats::default());
+        let table = source
+            .table(&["n".to_string()], &[], stats.clone())
+            .expect("table");
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .build()
+            .expect("runtime");
+        let ctx = SessionContext::new();
+        for _ in 0..2 {
+            let rows = runtime
+                .block_on(ctx.read_table(table.clone()).expect("read").count())
+                .expect("count");
+            assert_eq!(rows, 1000);
+        }
+        assert_eq!(stats.records(), 2000);
+    }
+}
