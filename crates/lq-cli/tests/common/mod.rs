@@ -71,8 +71,11 @@ impl Drop for ScratchDir {
     }
 }
 
+/// Each call gets its own directory: tests run in parallel, and one that ends removes its own.
 pub fn scratch_dir(name: &str) -> ScratchDir {
-    let dir = std::env::temp_dir().join(format!("lq-test-{}-{name}", std::process::id()));
+    static CALLS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let call = CALLS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let dir = std::env::temp_dir().join(format!("lq-test-{}-{call}-{name}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).expect("create a scratch directory");
     ScratchDir(dir)
