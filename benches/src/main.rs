@@ -18,8 +18,8 @@ use clap::Parser;
 
 /// The benchmark query set, `ID<TAB>query` per line.
 const BENCH_QUERIES: &str = include_str!("../queries/bench.lq");
-/// Where the generator, peer scripts and queries live.
-const BENCH_DIR: &str = env!("CARGO_MANIFEST_DIR");
+/// Where the generator and peer scripts were when this program was built.
+const BUILT_BENCH_DIR: &str = env!("CARGO_MANIFEST_DIR");
 
 /// Measure lq's throughput on a log file, optionally side by side with DuckDB, chDB and jq.
 #[derive(Debug, Parser)]
@@ -74,6 +74,30 @@ struct Args {
     /// Also write the report (Markdown) to this file.
     #[arg(long, value_name = "FILE")]
     out: Option<PathBuf>,
+    /// The directory holding gen_logs.py and peers/ (default: ./benches when it has them, else the
+    /// checkout this program was built from).
+    #[arg(long, value_name = "DIR")]
+    bench_dir: Option<PathBuf>,
+}
+
+/// The directory with the generator and the peer scripts: the one asked for, `./benches` when run
+/// from a checkout, else the checkout the binary was built from (which may since have moved).
+fn bench_dir(args: &Args) -> Result<PathBuf, BenchError> {
+    let candidates: Vec<PathBuf> = match &args.bench_dir {
+        Some(dir) => vec![dir.clone()],
+        None => vec![PathBuf::from("benches"), PathBuf::from(BUILT_BENCH_DIR)],
+    };
+    candidates
+        .iter()
+        .find(|dir| dir.join("gen_logs.py").is_file() && dir.join("peers").is_dir())
+        .cloned()
+        .ok_or_else(|| {
+            let tried: Vec<String> = candidates.iter().map(|d| d.display().to_string()).collect();
+            BenchError::Setup(format!(
+                "cannot find gen_logs.py and peers/ in {}; pass --bench-dir with lq's benches/ directory",
+                tried.join(" or ")
+            ))
+        })
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -241,7 +265,7 @@ fn is_bench_id(id: &str) -> bool {
 
 /// The command prefix that runs a peer and its version, or None when it is not installed.
 fn peer_command(peer: &str, args: &Args) -> Result<Option<(Vec<String>, String)>, BenchError> {
-    let peers = Path::new(BENCH_DIR).join("peers");
+    let peers = bench_dir(args)?.join("peers");
     let (probe, cmd): (Vec<&str>, Vec<String>) = match peer {
         "duckdb" => (
             vec![
@@ -298,7 +322,7 @@ fn generate(args: &Args) -> Result<PathBuf, BenchError> {
     eprintln!("generating {} ...", path.display());
     let partial = path.with_extension("partial");
     let status = Command::new(&args.python)
-        .arg(Path::new(BENCH_DIR).join("gen_logs.py"))
+        .arg(bench_dir(args)?.join("gen_logs.py"))
         .args([
             "--size",
             &args.size,
