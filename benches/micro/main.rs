@@ -47,11 +47,26 @@ fn extraction(c: &mut Criterion, logs: &[u8]) {
     g.throughput(Throughput::Bytes(logs.len() as u64));
     let fast = fastjson::FastTargets::new(&paths);
     g.bench_function("fast_scanner", |b| {
-        let mut spans = Vec::new();
+        let (mut spans, mut index) = (Vec::new(), fastjson::ScanIndex::default());
         b.iter(|| {
             lines
                 .iter()
-                .filter(|l| fastjson::scan(l, 0, &fast, &mut spans) == fastjson::Scan::Done)
+                .filter(|l| {
+                    fastjson::scan_with(l, 0, &fast, &mut spans, &mut index) == fastjson::Scan::Done
+                })
+                .count()
+        })
+    });
+    // A field after the nested `request` object: the whole object is walked past.
+    let tail = fastjson::FastTargets::new(&["user_id"]);
+    g.bench_function("fast_scanner_after_nested", |b| {
+        let (mut spans, mut index) = (Vec::new(), fastjson::ScanIndex::default());
+        b.iter(|| {
+            lines
+                .iter()
+                .filter(|l| {
+                    fastjson::scan_with(l, 0, &tail, &mut spans, &mut index) == fastjson::Scan::Done
+                })
                 .count()
         })
     });

@@ -3,7 +3,8 @@
 
 use std::sync::Arc;
 
-use datafusion::arrow::array::{ArrayRef, ListBuilder, StringBuilder, StructBuilder};
+use datafusion::arrow::array::{Array, NullBufferBuilder};
+use datafusion::arrow::array::{ArrayRef, ListBuilder, StringBuilder, StructArray, StructBuilder};
 use datafusion::arrow::datatypes::{DataType, Field, Fields};
 use datafusion::common::Result;
 use datafusion::logical_expr::{
@@ -127,42 +128,51 @@ impl ScalarUDFImpl for ParseFn {
         let texts = texts_of(&arrays[0])?;
         let fields = self.fields();
         let n = self.outputs.len();
-        let array: ArrayRef =
-            if self.multi {
-                let mut b = ListBuilder::new(struct_builder(&fields)).with_field(Arc::new(
-                    Field::new("item", DataType::Struct(fields.clone()), true),
-                ));
-                for v in texts.iter() {
-                    let mut any = false;
-                    if let Some(s) = v {
-                        for caps in self.regex.captures_iter(s) {
-                            let vals = self
-                                .outputs
-                                .iter()
-                                .map(|(_, g)| caps.get(*g).map(|m| m.as_str()))
-                                .collect();
-                            append_struct(b.values(), Some(vals), n);
-                            any = true;
-                        }
-                    }
-                    // No match: the record stays, without the fields.
-                    b.append(any);
-                }
-                Arc::new(b.finish())
-            } else {
-                let mut b = struct_builder(&fields);
-                for v in texts.iter() {
-                    let caps = v.and_then(|s| self.regex.captures(s));
-                    let vals = caps.as_ref().map(|c| {
-                        self.outputs
+        let array: ArrayRef = if self.multi {
+            let mut b = ListBuilder::new(struct_builder(&fields)).with_field(Arc::new(Field::new(
+                "item",
+                DataType::Struct(fields.clone()),
+                true,
+            )));
+            for v in texts.iter() {
+                let mut any = false;
+                if let Some(s) = v {
+                    for caps in self.regex.captures_iter(s) {
+                        let vals = self
+                            .outputs
                             .iter()
-                            .map(|(_, g)| c.get(*g).map(|m| m.as_str()))
-                            .collect()
-                    });
-                    append_struct(&mut b, vals, n);
+                            .map(|(_, g)| caps.get(*g).map(|m| m.as_str()))
+                            .collect();
+                        append_struct(b.values(), Some(vals), n);
+                        any = true;
+                    }
                 }
-                Arc::new(b.finish()) as ArrayRef
-            };
+                // No match: the record stays, without the fields.
+                b.append(any);
+            }
+            Arc::new(b.finish())
+        } else {
+            // One match per value: the capture slots are reused from row to row and the
+            // columns built directly (no per-row allocation or builder downcast).
+            let mut columns: Vec<StringBuilder> = (0..n)
+                .map(|_| StringBuilder::with_capacity(texts.len(), 0))
+                .collect();
+            let mut matched = NullBufferBuilder::new(texts.len());
+            let mut slots = self.regex.capture_locations();
+            for v in texts.iter() {
+                let text = v.filter(|s| self.regex.captures_read(&mut slots, s).is_some());
+                for (column, (_, group)) in columns.iter_mut().zip(&self.outputs) {
+                    column
+                        .append_option(text.and_then(|s| slots.get(*group).map(|(a, e)| &s[a..e])));
+                }
+                matched.append(text.is_some());
+            }
+            let columns: Vec<ArrayRef> = columns
+                .iter_mut()
+                .map(|c| Arc::new(c.finish()) as ArrayRef)
+                .collect();
+            Arc::new(StructArray::try_new(fields, columns, matched.finish())?) as ArrayRef
+        };
         Ok(ColumnarValue::Array(array))
     }
 }

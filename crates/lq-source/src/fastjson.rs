@@ -975,21 +975,21 @@ impl TokenWalk<'_, '_> {
                 } else {
                     at
                 };
-                match self.b[value] {
-                    nested @ (b'{' | b'[') => {
-                        if depth + levels >= MAX_DEPTH {
-                            return None;
-                        }
-                        stack[levels] = nested;
-                        levels += 1;
-                        opened = true;
-                        continue;
+                // Tested in order of likelihood: conditional branches, not a jump table.
+                let v = self.b[value];
+                if v == b'"' {
+                } else if v == b'{' || v == b'[' {
+                    if depth + levels >= MAX_DEPTH {
+                        return None;
                     }
-                    b'"' => {}
-                    b'}' | b']' | b':' | b',' => return None,
-                    _ => {
-                        self.scalar(value)?;
-                    }
+                    stack[levels] = v;
+                    levels += 1;
+                    opened = true;
+                    continue;
+                } else if matches!(v, b'}' | b']' | b':' | b',') {
+                    return None;
+                } else {
+                    self.scalar(value)?;
                 }
             }
             // After a value: a comma, or closing brackets (several levels may end here).
