@@ -1051,11 +1051,18 @@ impl TokenWalk<'_, '_> {
             if c != b'"' {
                 return None;
             }
-            let close = self.closing_quote(at)?;
-            let key = &self.b[at + 1..close];
-            if self.next_byte()?.1 != b':' {
+            let (colon, after_key) = self.next_byte()?;
+            if after_key != b':' {
                 return None;
             }
+            // The string's interior holds no token, so the token after its opening quote comes
+            // after its closing one: in compact JSON the closing quote is right before the colon.
+            let close = if colon > at + 1 && self.b[colon - 1] == b'"' {
+                colon - 1
+            } else {
+                self.closing_quote(at)?
+            };
+            let key = &self.b[at + 1..close];
             let value = self.next()?;
             match self.targets.lookup(node, key) {
                 Some(child) => self.value(child, value, depth).map(|_| ())?,
@@ -1111,11 +1118,7 @@ fn number_end(b: &[u8], mut i: usize) -> Option<usize> {
     }
     match b.get(i)? {
         b'0' => i += 1,
-        b'1'..=b'9' => {
-            while b.get(i).is_some_and(u8::is_ascii_digit) {
-                i += 1;
-            }
-        }
+        b'1'..=b'9' => i += digit_run(b, i),
         _ => return None,
     }
     if b.get(i) == Some(&b'.') {
@@ -1139,11 +1142,33 @@ fn word_end(b: &[u8], i: usize, w: &[u8]) -> Option<usize> {
 
 /// The end of a run of at least one digit starting at `i`.
 fn digits(b: &[u8], i: usize) -> Option<usize> {
-    let end = i + b[i.min(b.len())..]
-        .iter()
-        .take_while(|c| c.is_ascii_digit())
-        .count();
+    let end = i + digit_run(b, i);
     (end > i).then_some(end)
+}
+
+/// How many ASCII digits start at `i`, eight bytes at a time: a byte is a digit when its high
+/// nibble is 3 both as it is and plus 6 (`0x3A`..`0x3F` become `0x40`..). Adding 6 carries into
+/// the next byte only from a byte of `0xFA` or more, which already ends the run.
+#[inline(always)]
+fn digit_run(b: &[u8], mut i: usize) -> usize {
+    const HIGH: u64 = 0xF0F0_F0F0_F0F0_F0F0;
+    const THREES: u64 = 0x3030_3030_3030_3030;
+    let start = i;
+    while let Some(chunk) = b.get(i..i + 8) {
+        let mut w = [0u8; 8];
+        w.copy_from_slice(chunk);
+        let w = u64::from_le_bytes(w);
+        let not_digit =
+            ((w & HIGH) ^ THREES) | ((w.wrapping_add(0x0606_0606_0606_0606) & HIGH) ^ THREES);
+        if not_digit != 0 {
+            return i - start + (not_digit.trailing_zeros() / 8) as usize;
+        }
+        i += 8;
+    }
+    while b.get(i).is_some_and(u8::is_ascii_digit) {
+        i += 1;
+    }
+    i - start
 }
 
 fn itoa_usize(mut n: usize, buf: &mut [u8; 20]) -> &str {
@@ -1390,6 +1415,27 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn digit_run_counts_leading_digits() {
+        for len in 0..40 {
+            for prefix in 0..10 {
+                let mut bytes: Vec<u8> =
+                    (0..len).map(|k| b"0123456789"[(k * 7 + 3) % 10]).collect();
+                for stop in [b'.', b'/', b':', b'e', b'}', 0xFA, 0xFF, 0x39 + 1, 0x2F] {
+                    let mut b = vec![b'x'; prefix];
+                    b.extend_from_slice(&bytes);
+                    b.push(stop);
+                    b.extend_from_slice(b"123456789");
+                    assert_eq!(super::digit_run(&b, prefix), len, "{b:?}");
+                }
+                bytes.clear();
+            }
+        }
+        assert_eq!(super::digit_run(b"", 0), 0);
+        assert_eq!(super::digit_run(b"12", 2), 0);
+        assert_eq!(super::digit_run(b"1234567890123", 0), 13);
     }
 
     #[test]
