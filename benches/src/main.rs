@@ -74,6 +74,10 @@ struct Args {
     /// Also write the report (Markdown) to this file.
     #[arg(long, value_name = "FILE")]
     out: Option<PathBuf>,
+    /// Measure the file in the page cache as it is, instead of dropping it from the cache and
+    /// reading it back once first.
+    #[arg(long)]
+    keep_cache: bool,
     /// The directory holding gen_logs.py and peers/ (default: ./benches when it has them, else the
     /// checkout this program was built from).
     #[arg(long, value_name = "DIR")]
@@ -177,7 +181,7 @@ fn run(args: &Args) -> Result<(String, usize), BenchError> {
         None => generate(args)?,
     };
     let queries = load_queries(args)?;
-    let (bytes, lines) = warm_and_count(&data)?;
+    let (bytes, lines) = warm_and_count(&data, args.keep_cache)?;
     let load_before = loadavg();
     eprintln!(
         "{}: {bytes} bytes, {lines} lines; {} queries x {} runs",
@@ -368,9 +372,26 @@ fn load_queries(args: &Args) -> Result<Vec<Query>, BenchError> {
 }
 
 /// Reads the file once (into the page cache) and counts its bytes and lines.
-fn warm_and_count(path: &Path) -> Result<(u64, u64), BenchError> {
+/// Reads the file once (so it is in the page cache) and counts its bytes and lines. Unless
+/// `keep_cache`, its cached pages are dropped first, so that every file is measured in the state a
+/// read from disk leaves it in. How a file got into the cache matters: a file just written in small
+/// pieces (as a generator or a logger writes) is cached in 4 KiB pages, a file read from disk in
+/// large ones, and mapping 4 KiB pages costs lq ~0.1 CPU-s per GB (and read() ~0.1 s too).
+fn warm_and_count(path: &Path, keep_cache: bool) -> Result<(u64, u64), BenchError> {
     let mut file = std::fs::File::open(path)
         .map_err(|e| BenchError::Setup(format!("cannot open {}: {e}", path.display())))?;
+    if !keep_cache {
+        use std::os::fd::AsRawFd;
+        // SAFETY: the descriptor is open; the advice only drops clean cached pages of the file.
+        let dropped =
+            unsafe { libc::posix_fadvise(file.as_raw_fd(), 0, 0, libc::POSIX_FADV_DONTNEED) };
+        if dropped != 0 {
+            eprintln!(
+                "note: could not drop {} from the page cache (error {dropped}); measuring it as cached",
+                path.display()
+            );
+        }
+    }
     let mut buf = vec![0u8; 1 << 20];
     let (mut bytes, mut lines) = (0u64, 0u64);
     loop {
@@ -691,7 +712,7 @@ fn report(
         .map(|k| k.trim().to_string())
         .unwrap_or_else(|_| "?".into());
     out.push_str(&format!(
-        "# lq-bench\n\nData: `{}`, {bytes} bytes, {lines} lines. Machine: {cores} CPUs ({cpu_model}){}, {memory} RAM, Linux {kernel}. Load average (1/5/15 min) before: {}, after: {}.\nEach cell: median of {} timed runs after {} warm-up (a peer slower than {} s: one run), whole process, start-up included. Peak memory: anonymous (RSS minus file pages of the mapped input) / total RSS, MiB.\n\n",
+        "# lq-bench\n\nData: `{}`, {bytes} bytes, {lines} lines. Machine: {cores} CPUs ({cpu_model}){}, {memory} RAM, Linux {kernel}. Load average (1/5/15 min) before: {}, after: {}.\nEach cell: median of {} timed runs after {} warm-up (a peer slower than {} s: one run), whole process, start-up included. Peak memory: anonymous (RSS minus file pages of the mapped input) / total RSS, MiB. {}\n\n",
         data.display(),
         args.cpus.map(|n| format!(", pinned to {n}")).unwrap_or_default(),
         load.0,
@@ -699,6 +720,11 @@ fn report(
         args.runs,
         args.warmup,
         args.slow_peer_seconds,
+        if args.keep_cache {
+            "Page cache: the file as it was cached (--keep-cache)."
+        } else {
+            "Page cache: the file was dropped from the cache and read back once before the runs, as after a read from disk."
+        },
     ));
     out.push_str("| query | lq s | GB/s | M lines/s | cpu s | peak MiB anon / total |");
     for (peer, _) in peers {
