@@ -189,8 +189,13 @@ fn run(mut args: Args) -> Result<(), Failure> {
         println!("{}", engine.explain(&query)?);
         return Ok(());
     }
-    // Report query errors before blocking on stdin or opening files.
-    engine.check(&query)?;
+    // Report query errors before blocking on stdin. Over files it is not needed: running the
+    // query compiles it before anything is read, and a check costs a second compilation (~3 ms,
+    // a tenth of a 100 MB query).
+    let reads_stdin = args.files.is_empty() || args.files.iter().any(|f| f.as_os_str() == "-");
+    if reads_stdin || args.follow {
+        engine.check(&query)?;
+    }
     let tty = std::io::stdout().is_terminal();
     let style = TableStyle {
         width: if wide {
