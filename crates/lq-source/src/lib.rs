@@ -1701,6 +1701,28 @@ mod tests {
     use datafusion::arrow::array::AsArray;
     use datafusion::prelude::SessionContext;
 
+    /// Column `n` of `input` as a table split into pieces over `partitions` partitions, and a
+    /// two-thread runtime to scan it in.
+    fn table_of_n(
+        input: Input,
+        partitions: usize,
+        min_partition_bytes: usize,
+        stats: Arc<ScanStats>,
+    ) -> (Arc<dyn TableProvider>, tokio::runtime::Runtime) {
+        let options = SourceOptions {
+            target_partitions: partitions,
+            min_partition_bytes,
+            ..SourceOptions::default()
+        };
+        let source = LogSource::open(vec![input], options).expect("open");
+        let table = source.table(&["n".to_string()], &[], stats).expect("table");
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .build()
+            .expect("runtime");
+        (table, runtime)
+    }
+
     /// Pieces are handed out per execution: a table scanned twice (as a plan may do) gives every
     /// row both times, however many pieces and partitions share the work.
     #[test]
@@ -1709,27 +1731,13 @@ mod tests {
         for i in 0..1000 {
             text.push_str(&format!("{{\"n\":{i},\"level\":\"{}\"}}\n", i % 3));
         }
-        let source = LogSource::open(
-            vec![Input::Bytes {
-                log: "app".into(),
-                stream: "s".into(),
-                data: Arc::new(text.into_bytes()),
-            }],
-            SourceOptions {
-                target_partitions: 3,
-                min_partition_bytes: 100,
-                ..SourceOptions::default()
-            },
-        )
-        .expect("open");
         let stats = Arc::new(ScanStats::default());
-        let table = source
-            .table(&["n".to_string()], &[], stats.clone())
-            .expect("table");
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .build()
-            .expect("runtime");
+        let input = Input::Bytes {
+            log: "app".into(),
+            stream: "s".into(),
+            data: Arc::new(text.into_bytes()),
+        };
+        let (table, runtime) = table_of_n(input, 3, 100, stats.clone());
         let ctx = SessionContext::new();
         for _ in 0..2 {
             let rows = runtime
@@ -1757,22 +1765,7 @@ mod tests {
         std::fs::create_dir_all(&dir).expect("dir");
         let path = dir.join("app.log");
         std::fs::write(&path, &text).expect("write");
-        let source = LogSource::open(
-            vec![Input::File(path)],
-            SourceOptions {
-                target_partitions: 2,
-                min_partition_bytes: 1,
-                ..SourceOptions::default()
-            },
-        )
-        .expect("open");
-        let table = source
-            .table(&["n".to_string()], &[], Arc::new(ScanStats::default()))
-            .expect("table");
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .build()
-            .expect("runtime");
+        let (table, runtime) = table_of_n(Input::File(path), 2, 1, Arc::new(ScanStats::default()));
         let ctx = SessionContext::new();
         for _ in 0..2 {
             let batches = runtime
