@@ -3,8 +3,9 @@
 
 use std::sync::Arc;
 
-use datafusion::arrow::array::{Array, NullBufferBuilder};
-use datafusion::arrow::array::{ArrayRef, ListBuilder, StringBuilder, StructArray, StructBuilder};
+use datafusion::arrow::array::{
+    Array, ArrayRef, ListBuilder, NullBufferBuilder, StringBuilder, StructArray, StructBuilder,
+};
 use datafusion::arrow::datatypes::{DataType, Field, Fields};
 use datafusion::common::Result;
 use datafusion::logical_expr::{
