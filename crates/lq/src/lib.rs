@@ -514,7 +514,6 @@ impl Engine {
         let state = datafusion::execution::SessionStateBuilder::new()
             .with_config(config)
             .with_runtime_env(runtime.build_arc()?)
-            .with_default_features()
             .with_optimizer_rules(optimizer_rules())
             .with_query_planner(Arc::new(lq_plan::table_op::LqQueryPlanner))
             .build();
