@@ -88,6 +88,7 @@ pub fn run(
     choice: ProgressChoice,
 ) -> Result<Outcome, Error> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(lq::datafusion::common::utils::get_available_parallelism())
         .enable_all()
         .build()
         .map_err(|e| Error::Runtime(format!("cannot start the async runtime: {e}")))?;

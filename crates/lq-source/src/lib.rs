@@ -24,7 +24,7 @@ pub mod timestamp;
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Condvar, Mutex};
 
 use datafusion::arrow::array::{
     ArrayRef, RecordBatch, StringBuilder, TimestampMillisecondBuilder, UInt64Builder,
@@ -146,7 +146,7 @@ pub struct SourceOptions {
     pub timestamp_field: Option<String>,
     /// How many partitions to aim for (usually the number of cores).
     pub target_partitions: usize,
-    /// Inputs smaller than this are not split further.
+    /// The smallest piece an input is split into (an input smaller than this is one piece).
     pub min_partition_bytes: usize,
     /// Rows per Arrow batch.
     pub batch_size: usize,
@@ -159,8 +159,9 @@ impl Default for SourceOptions {
     fn default() -> Self {
         SourceOptions {
             timestamp_field: None,
-            target_partitions: std::thread::available_parallelism().map_or(1, |n| n.get()),
-            min_partition_bytes: 4 << 20,
+            // Cached: each std call reads the cgroup files again (~0.1 ms).
+            target_partitions: datafusion::common::utils::get_available_parallelism(),
+            min_partition_bytes: 512 << 10,
             batch_size: 8192,
             record_start: None,
         }
@@ -717,10 +718,21 @@ impl LogSource {
         ));
         let total = self.total_bytes() as usize;
         let partition_count = self.options.target_partitions.max(1);
-        let morsel = (total / (partition_count * 4))
-            .min(MAX_MORSEL_BYTES)
-            .max(self.options.min_partition_bytes)
-            .max(1);
+        let pieces = PieceSizes {
+            largest: (total / (partition_count * 4))
+                .min(MAX_MORSEL_BYTES)
+                .max(self.options.min_partition_bytes)
+                .max(1),
+            smallest: self.options.min_partition_bytes.max(1),
+            partitions: partition_count,
+        };
+        // Bytes of the split inputs not yet cut into pieces, this one's and those after it.
+        let mut unassigned: usize = self
+            .inputs
+            .iter()
+            .filter(|i| i.streamed.is_none() && !i.whole())
+            .map(|i| i.bytes.as_slice().len())
+            .sum();
         let mut partitions: Vec<Arc<dyn PartitionStream>> = Vec::new();
         let mut jobs = Vec::new();
         for input in &self.inputs {
@@ -748,19 +760,38 @@ impl LogSource {
             }
             let mut start = 0;
             while start < len {
-                let end = (start + morsel).min(len);
+                let end = (start + pieces.next(unassigned)).min(len);
                 jobs.push(job(start, end, prefilter.clone()));
+                unassigned -= end - start;
                 start = end;
             }
         }
         if !jobs.is_empty() || partitions.is_empty() {
             let scans = partition_count.min(jobs.len()).max(1);
+            let first_round = Arc::new(AtomicUsize::new(0));
+            let ahead = scans >= 2 && jobs.len() >= 4;
             let morsels = Arc::new(Morsels {
                 jobs,
                 scans,
-                rounds: Mutex::new(Vec::new()),
+                rounds: Mutex::new(vec![(vec![false; scans], first_round.clone())]),
                 marks: LineMarks::default(),
+                ahead: Ahead {
+                    state: Mutex::new(AheadState {
+                        running: ahead,
+                        ..AheadState::default()
+                    }),
+                    finished: Condvar::new(),
+                },
             });
+            if ahead {
+                let weak = Arc::downgrade(&morsels);
+                let spawned = std::thread::Builder::new()
+                    .name("lq-scan-ahead".into())
+                    .spawn(move || scan_ahead(weak, first_round));
+                if spawned.is_err() {
+                    morsels.ahead.finish();
+                }
+            }
             for partition in 0..scans {
                 partitions.push(Arc::new(MorselScan {
                     morsels: morsels.clone(),
@@ -889,6 +920,25 @@ impl PartitionStream for RangeScan {
     }
 }
 
+/// How big the next piece of the mapped inputs is: the largest size until the end is near, then
+/// smaller and smaller (a share of what is left), so the partitions run out of work at nearly the
+/// same time instead of one scanning a whole last piece while the others wait.
+#[derive(Debug, Clone, Copy)]
+struct PieceSizes {
+    largest: usize,
+    smallest: usize,
+    partitions: usize,
+}
+
+impl PieceSizes {
+    /// The size of the next piece when `unassigned` bytes are left to cut.
+    fn next(&self, unassigned: usize) -> usize {
+        (unassigned / (2 * self.partitions))
+            .min(self.largest)
+            .max(self.smallest.min(self.largest))
+    }
+}
+
 /// The largest piece of a mapped input scanned at a time: the scan yields between pieces, so this
 /// bounds how long progress and Ctrl-C wait (about 7 ms in a release build here).
 const MAX_MORSEL_BYTES: usize = 4 << 20;
@@ -905,21 +955,100 @@ struct Morsels {
     /// started, and the next job to take.
     rounds: Mutex<Vec<(Vec<bool>, Arc<AtomicUsize>)>>,
     marks: LineMarks,
+    /// Pieces of the first execution scanned before it started.
+    ahead: Ahead,
 }
 
 impl Morsels {
-    /// The job counter of partition `partition`'s next execution.
-    fn counter(&self, partition: usize) -> Arc<AtomicUsize> {
+    /// The job counter of partition `partition`'s next execution, and whether that is the first.
+    fn counter(&self, partition: usize) -> (Arc<AtomicUsize>, bool) {
         let mut rounds = self.rounds.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some((started, next)) = rounds.iter_mut().find(|(started, _)| !started[partition]) {
+        if let Some((round, (started, next))) = rounds
+            .iter_mut()
+            .enumerate()
+            .find(|(_, (started, _))| !started[partition])
+        {
             started[partition] = true;
-            return next.clone();
+            return (next.clone(), round == 0);
         }
         let mut started = vec![false; self.scans];
         started[partition] = true;
         let next = Arc::new(AtomicUsize::new(0));
         rounds.push((started, next.clone()));
-        next
+        (next, false)
+    }
+}
+
+/// The most pieces scanned ahead: about what one thread scans while a query is planned.
+const SCAN_AHEAD_PIECES: usize = 2;
+
+/// While the main thread plans the query (a few milliseconds in which the other cores idle), a
+/// thread scans the first pieces; the first execution hands their batches out before scanning
+/// more. It stops as soon as the execution starts, or when the table is dropped unexecuted.
+#[derive(Debug, Default)]
+struct Ahead {
+    state: Mutex<AheadState>,
+    finished: Condvar,
+}
+
+#[derive(Debug, Default)]
+struct AheadState {
+    /// Batches of the pieces scanned ahead and not yet handed out, or the error of one.
+    ready: std::collections::VecDeque<datafusion::error::Result<Vec<RecordBatch>>>,
+    /// The thread may still add a piece.
+    running: bool,
+    /// The execution started: take no more pieces.
+    stop: bool,
+}
+
+impl Ahead {
+    fn lock(&self) -> std::sync::MutexGuard<'_, AheadState> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn finish(&self) {
+        self.lock().running = false;
+        self.finished.notify_all();
+    }
+
+    /// The next piece scanned ahead; with `wait`, waits for one still being scanned.
+    fn take(&self, wait: bool) -> Option<datafusion::error::Result<Vec<RecordBatch>>> {
+        let mut state = self.lock();
+        while wait && state.running && state.ready.is_empty() {
+            state = self.finished.wait(state).unwrap_or_else(|e| e.into_inner());
+        }
+        state.ready.pop_front()
+    }
+}
+
+fn scan_ahead(morsels: std::sync::Weak<Morsels>, next: Arc<AtomicUsize>) {
+    for _ in 0..SCAN_AHEAD_PIECES {
+        let Some(m) = morsels.upgrade() else {
+            return;
+        };
+        if m.ahead.lock().stop {
+            break;
+        }
+        let Some(job) = m.jobs.get(next.fetch_add(1, Ordering::Relaxed)) else {
+            break;
+        };
+        let mut batches = Vec::new();
+        let result = job
+            .run(Some(&m.marks), &mut |batch| {
+                batches.push(batch);
+                true
+            })
+            .map(|()| batches);
+        job.input.bytes.release(job.start, job.end);
+        let failed = result.is_err();
+        m.ahead.lock().ready.push_back(result);
+        m.ahead.finished.notify_all();
+        if failed {
+            break;
+        }
+    }
+    if let Some(m) = morsels.upgrade() {
+        m.ahead.finish();
     }
 }
 
@@ -937,9 +1066,14 @@ impl PartitionStream for MorselScan {
     }
 
     fn execute(&self, _ctx: Arc<TaskContext>) -> SendableRecordBatchStream {
+        let (next, first_round) = self.morsels.counter(self.partition);
+        if first_round {
+            self.morsels.ahead.lock().stop = true;
+        }
         let batches = MorselBatches {
             morsels: self.morsels.clone(),
-            next: self.morsels.counter(self.partition),
+            next,
+            first_round,
             pending: std::collections::VecDeque::new(),
             done: false,
             scanned: false,
@@ -960,11 +1094,37 @@ impl PartitionStream for MorselScan {
 struct MorselBatches {
     morsels: Arc<Morsels>,
     next: Arc<AtomicUsize>,
+    /// This is the table's first execution, which also hands out the pieces scanned ahead.
+    first_round: bool,
     pending: std::collections::VecDeque<RecordBatch>,
     done: bool,
     /// A job was scanned since the last yield.
     scanned: bool,
     yielding: Option<std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>>>,
+}
+
+impl MorselBatches {
+    /// Moves the batches of a piece scanned ahead into `pending`; false when there is none.
+    fn take_ahead(&mut self, wait: bool) -> Result<bool, DataFusionError> {
+        if !self.first_round {
+            return Ok(false);
+        }
+        match self.morsels.ahead.take(wait) {
+            Some(batches) => {
+                self.pending.extend(batches?);
+                Ok(true)
+            }
+            None => Ok(false),
+        }
+    }
+
+    fn fail(
+        &mut self,
+        e: DataFusionError,
+    ) -> std::task::Poll<Option<datafusion::error::Result<RecordBatch>>> {
+        self.done = true;
+        std::task::Poll::Ready(Some(Err(e)))
+    }
 }
 
 impl futures::Stream for MorselBatches {
@@ -993,13 +1153,26 @@ impl futures::Stream for MorselBatches {
                 this.yielding = None;
                 this.scanned = false;
             }
+            match this.take_ahead(false) {
+                Ok(true) => continue,
+                Ok(false) => {}
+                Err(e) => return this.fail(e),
+            }
             let Some(job) = this
                 .morsels
                 .jobs
                 .get(this.next.fetch_add(1, Ordering::Relaxed))
             else {
-                this.done = true;
-                return Poll::Ready(None);
+                // A piece still being scanned ahead is the last work left: wait for it (only
+                // when the rest of the input took less time than that one piece).
+                match this.take_ahead(true) {
+                    Ok(true) => continue,
+                    Ok(false) => {
+                        this.done = true;
+                        return Poll::Ready(None);
+                    }
+                    Err(e) => return this.fail(e),
+                }
             };
             this.scanned = true;
             let pending = &mut this.pending;
@@ -1007,8 +1180,7 @@ impl futures::Stream for MorselBatches {
                 pending.push_back(batch);
                 true
             }) {
-                this.done = true;
-                return Poll::Ready(Some(Err(e)));
+                return this.fail(e);
             }
             job.input.bytes.release(job.start, job.end);
         }
@@ -1723,6 +1895,40 @@ mod tests {
         (table, runtime)
     }
 
+    /// Pieces keep the largest size until the end is near, then shrink to the smallest, and cover
+    /// every byte once.
+    #[test]
+    fn pieces_shrink_towards_the_end() {
+        let sizes = PieceSizes {
+            largest: 4 << 20,
+            smallest: 512 << 10,
+            partitions: 2,
+        };
+        let total = 100_000_000;
+        let mut left = total;
+        let mut cut = Vec::new();
+        while left > 0 {
+            let piece = sizes.next(left).min(left);
+            cut.push(piece);
+            left -= piece;
+        }
+        assert_eq!(cut.iter().sum::<usize>(), total);
+        assert!(cut.windows(2).all(|w| w[0] >= w[1]), "{cut:?}");
+        assert_eq!(cut[0], 4 << 20);
+        assert_eq!(cut.iter().filter(|&&p| p == 4 << 20).count(), 20);
+        assert!(*cut.last().expect("pieces") <= 512 << 10, "{cut:?}");
+        // 20 of 4 MiB, 8 shrinking by a quarter of what is left, then 512 KiB ones.
+        assert_eq!(cut.len(), 32);
+        // A small input (or a large smallest size) gives one size throughout.
+        let flat = PieceSizes {
+            largest: 1 << 20,
+            smallest: 4 << 20,
+            partitions: 2,
+        };
+        assert_eq!(flat.next(100), 1 << 20);
+        assert_eq!(flat.next(100 << 20), 1 << 20);
+    }
+
     /// Pieces are handed out per execution: a table scanned twice (as a plan may do) gives every
     /// row both times, however many pieces and partitions share the work.
     #[test]
@@ -1746,6 +1952,48 @@ mod tests {
             assert_eq!(rows, 1000);
         }
         assert_eq!(stats.records(), 2000);
+    }
+
+    /// The first pieces are scanned while the query is still being planned: their records are
+    /// counted before the plan runs, and the plan then reads every row exactly once.
+    #[test]
+    fn pieces_scanned_ahead_are_read_once() {
+        let mut text = String::new();
+        let mut expected = 0u64;
+        for i in 0..20_000u64 {
+            text.push_str(&format!("{{\"n\":{i}}}\n"));
+            expected += i;
+        }
+        let stats = Arc::new(ScanStats::default());
+        let input = Input::Bytes {
+            log: "app".into(),
+            stream: "s".into(),
+            data: Arc::new(text.into_bytes()),
+        };
+        let (table, runtime) = table_of_n(input, 2, 4096, stats.clone());
+        // Planning, as it were: the scan-ahead thread takes its pieces meanwhile.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while stats.records() == 0 && std::time::Instant::now() < deadline {
+            std::thread::sleep(std::time::Duration::from_millis(1));
+        }
+        assert!(stats.records() > 0, "nothing was scanned ahead");
+        let batches = runtime
+            .block_on(
+                SessionContext::new()
+                    .read_table(table)
+                    .expect("read")
+                    .collect(),
+            )
+            .expect("collect");
+        let (mut rows, mut sum) = (0, 0u64);
+        for batch in &batches {
+            for value in batch.column(0).as_string::<i32>().iter() {
+                rows += 1;
+                sum += value.expect("n").parse::<u64>().expect("number");
+            }
+        }
+        assert_eq!((rows, sum), (20_000, expected));
+        assert_eq!(stats.records(), 20_000);
     }
 
     /// Pages of a mapped file are dropped once scanned; a second scan of the same table maps them

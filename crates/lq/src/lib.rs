@@ -185,7 +185,7 @@ pub struct EngineOptions {
     pub timestamp_field: Option<String>,
     /// Partitions to scan in parallel (default: the number of cores).
     pub target_partitions: usize,
-    /// Inputs smaller than this are not split (default 4 MiB).
+    /// The smallest piece an input is split into (default 512 KiB; a smaller input is one piece).
     pub min_partition_bytes: usize,
     /// Only records with `@timestamp` at or after this instant (epoch ms).
     pub start_ms: Option<i64>,
@@ -635,6 +635,7 @@ fn runtime_error(e: datafusion::error::DataFusionError, limit: Option<usize>) ->
 
 fn runtime() -> Result<tokio::runtime::Runtime, Error> {
     tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(datafusion::common::utils::get_available_parallelism())
         .enable_all()
         .build()
         .map_err(|e| Error::Runtime(format!("cannot start the async runtime: {e}")))
