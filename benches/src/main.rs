@@ -16,6 +16,8 @@ use std::time::{Duration, Instant};
 
 use clap::Parser;
 
+mod sweep;
+
 /// The benchmark query set, `ID<TAB>query` per line.
 const BENCH_QUERIES: &str = include_str!("../queries/bench.lq");
 /// Where the generator and peer scripts were when this program was built.
@@ -25,15 +27,29 @@ const BUILT_BENCH_DIR: &str = env!("CARGO_MANIFEST_DIR");
 #[derive(Debug, Parser)]
 #[command(
     name = "lq-bench",
-    after_help = "Examples:\n  lq-bench --size 1GB --compare            # generate 1 GB (seed 42), run Q1-Q10 on lq and the peers\n  lq-bench --data app.ndjson --queries my.lq --runs 3\n  lq-bench --size 100MB --only Q2,Q4 --cpus 1"
+    after_help = "Examples:\n  lq-bench --size 1GB --compare            # generate 1 GB (seed 42), run Q1-Q10 on lq and the peers\n  lq-bench --data app.ndjson --queries my.lq --runs 3\n  lq-bench --size 100MB --only Q2,Q4 --cpus 1\n  lq-bench --sizes 100MB,1GB,4GB --only Q1,Q2,Q4,Q5,Q7 --runs 7   # GB/s by input size\n  lq-bench --cpu-counts 1,2 --only Q2,Q4,Q5 --runs 7                 # speed-up from a second core"
 )]
 struct Args {
-    /// The NDJSON file to query (default: generate one with benches/gen_logs.py).
+    /// The NDJSON file to query (default: generate one with benches/gen_logs.py). Given more
+    /// than once, the files are compared by size (as with --sizes).
     #[arg(long, value_name = "FILE")]
-    data: Option<PathBuf>,
+    data: Vec<PathBuf>,
     /// Size of the generated file (e.g. 100MB, 1GB); ignored with --data.
     #[arg(long, default_value = "1GB")]
     size: String,
+    /// Compare sizes: generate a file of each size (e.g. 100MB,1GB,4GB) and run every query on
+    /// all of them, runs interleaved; reports GB/s per size and how far apart they are.
+    #[arg(
+        long,
+        value_delimiter = ',',
+        value_name = "SIZES",
+        conflicts_with = "data"
+    )]
+    sizes: Vec<String>,
+    /// Compare CPU counts: run every query pinned to each number of CPUs (e.g. 1,2), runs
+    /// interleaved; reports the speed-up and checks that the answers agree.
+    #[arg(long, value_delimiter = ',', value_name = "N", conflicts_with_all = ["sizes", "cpus"])]
+    cpu_counts: Vec<usize>,
     /// Seed of the generated file.
     #[arg(long, default_value_t = 42)]
     seed: u64,
@@ -164,7 +180,37 @@ fn main() {
 }
 
 fn run(args: &Args) -> Result<(String, usize), BenchError> {
-    let lq = match &args.lq {
+    let lq = lq_binary(args)?;
+    let queries = load_queries(args)?;
+    if !args.sizes.is_empty() || args.data.len() > 1 {
+        let files = if args.sizes.is_empty() {
+            args.data.clone()
+        } else {
+            args.sizes
+                .iter()
+                .map(|size| generate(args, size))
+                .collect::<Result<Vec<_>, BenchError>>()?
+        };
+        return sweep::run(args, &lq, &queries, sweep::Sweep::Sizes(files));
+    }
+    let data = match args.data.first() {
+        Some(d) => d.clone(),
+        None => generate(args, &args.size)?,
+    };
+    if !args.cpu_counts.is_empty() {
+        return sweep::run(
+            args,
+            &lq,
+            &queries,
+            sweep::Sweep::Cpus(data, args.cpu_counts.clone()),
+        );
+    }
+    single(args, &lq, &data, &queries)
+}
+
+/// The lq binary: --lq, else `lq` beside this program.
+fn lq_binary(args: &Args) -> Result<PathBuf, BenchError> {
+    Ok(match &args.lq {
         Some(p) => p.clone(),
         None => std::env::current_exe()
             .ok()
@@ -175,16 +221,20 @@ fn run(args: &Args) -> Result<(String, usize), BenchError> {
                     "no lq binary beside lq-bench: build it (cargo build --release -p lq-cli) or pass --lq".into(),
                 )
             })?,
-    };
-    let data = match &args.data {
-        Some(d) => d.clone(),
-        None => generate(args)?,
-    };
-    let queries = load_queries(args)?;
-    let (bytes, lines) = warm_and_count(&data, args.keep_cache)?;
+    })
+}
+
+/// One file: every query on lq, then on each peer (with --compare).
+fn single(
+    args: &Args,
+    lq: &Path,
+    data: &Path,
+    queries: &[Query],
+) -> Result<(String, usize), BenchError> {
+    let (bytes, lines) = warm_and_count(data, args.keep_cache)?;
     // The binary too: a freshly linked one is cached the way the file was written (small pages,
     // ~3 ms more start-up than an installed binary read from disk).
-    warm_and_count(&lq, args.keep_cache)?;
+    warm_and_count(lq, args.keep_cache)?;
     let load_before = loadavg();
     eprintln!(
         "{}: {bytes} bytes, {lines} lines; {} queries x {} runs",
@@ -193,10 +243,8 @@ fn run(args: &Args) -> Result<(String, usize), BenchError> {
         args.runs
     );
     let mut lq_results = Vec::new();
-    for q in &queries {
-        let mut cmd = Command::new(&lq);
-        cmd.args(["--format", "ndjson", "--quiet", &q.text])
-            .arg(&data);
+    for q in queries {
+        let mut cmd = lq_command(lq, &q.text, data);
         let m = measure(&format!("lq {}", q.id), &mut cmd, args, args.runs)?;
         eprintln!(
             "lq {:>4}: {:.3} s ({:.2} GB/s)",
@@ -217,13 +265,13 @@ fn run(args: &Args) -> Result<(String, usize), BenchError> {
             };
             versions.push(version);
             let mut results = Vec::new();
-            for q in &queries {
+            for q in queries {
                 if !is_bench_id(&q.id) {
                     results.push(None);
                     continue;
                 }
                 let mut cmd = Command::new(&base[0]);
-                cmd.args(&base[1..]).arg(&data).arg(&q.id);
+                cmd.args(&base[1..]).arg(data).arg(&q.id);
                 // A peer that fails is reported; the others still run.
                 match measure(&format!("{peer} {}", q.id), &mut cmd, args, args.runs) {
                     Ok(m) => {
@@ -243,10 +291,10 @@ fn run(args: &Args) -> Result<(String, usize), BenchError> {
     let load_after = loadavg();
     let (mut text, mismatches) = report(
         args,
-        &data,
+        data,
         bytes,
         lines,
-        &queries,
+        queries,
         &lq_results,
         &peer_results,
         (&load_before, &load_after),
@@ -261,6 +309,13 @@ fn run(args: &Args) -> Result<(String, usize), BenchError> {
         text.push('\n');
     }
     Ok((text, mismatches + failures.len()))
+}
+
+/// The command that runs one query on lq, as every measurement runs it.
+fn lq_command(lq: &Path, query: &str, data: &Path) -> Command {
+    let mut cmd = Command::new(lq);
+    cmd.args(["--format", "ndjson", "--quiet", query]).arg(data);
+    cmd
 }
 
 fn is_bench_id(id: &str) -> bool {
@@ -316,13 +371,13 @@ fn peer_command(peer: &str, args: &Args) -> Result<Option<(Vec<String>, String)>
     Ok(version.map(|v| (cmd, v)))
 }
 
-fn generate(args: &Args) -> Result<PathBuf, BenchError> {
+fn generate(args: &Args, size: &str) -> Result<PathBuf, BenchError> {
     std::fs::create_dir_all(&args.data_dir).map_err(|e| {
         BenchError::Setup(format!("cannot create {}: {e}", args.data_dir.display()))
     })?;
     let path = args
         .data_dir
-        .join(format!("logs-{}-seed{}.ndjson", args.size, args.seed));
+        .join(format!("logs-{size}-seed{}.ndjson", args.seed));
     if path.exists() {
         return Ok(path);
     }
@@ -330,13 +385,7 @@ fn generate(args: &Args) -> Result<PathBuf, BenchError> {
     let partial = path.with_extension("partial");
     let status = Command::new(&args.python)
         .arg(bench_dir(args)?.join("gen_logs.py"))
-        .args([
-            "--size",
-            &args.size,
-            "--seed",
-            &args.seed.to_string(),
-            "--out",
-        ])
+        .args(["--size", size, "--seed", &args.seed.to_string(), "--out"])
         .arg(&partial)
         .status()
         .map_err(|e| BenchError::Setup(format!("cannot run {}: {e}", args.python)))?;
@@ -374,7 +423,6 @@ fn load_queries(args: &Args) -> Result<Vec<Query>, BenchError> {
     Ok(out)
 }
 
-/// Reads the file once (into the page cache) and counts its bytes and lines.
 /// Reads the file once (so it is in the page cache) and counts its bytes and lines. Unless
 /// `keep_cache`, its cached pages are dropped first, so that every file is measured in the state a
 /// read from disk leaves it in. How a file got into the cache matters: a file just written in small
@@ -424,16 +472,16 @@ fn measure(
     runs: usize,
 ) -> Result<Measured, BenchError> {
     for _ in 0..args.warmup {
-        let first = run_once(what, cmd, args)?;
+        let first = run_once(what, cmd, args.cpus)?;
         if first.wall > args.slow_peer_seconds {
             // Slow: one more, timed, is all it gets.
-            let r = run_once(what, cmd, args)?;
+            let r = run_once(what, cmd, args.cpus)?;
             return Ok(summarise(vec![r]));
         }
     }
     let mut all = Vec::with_capacity(runs);
     for i in 0..runs.max(1) {
-        let r = run_once(what, cmd, args)?;
+        let r = run_once(what, cmd, args.cpus)?;
         let slow = r.wall > args.slow_peer_seconds;
         all.push(r);
         if slow && i == 0 {
@@ -505,8 +553,9 @@ fn tree_memory(pid: u32) -> (u64, u64) {
     (total, anon)
 }
 
-fn run_once(what: &str, cmd: &mut Command, args: &Args) -> Result<Run, BenchError> {
-    if let Some(n) = args.cpus {
+/// Runs a command once, pinned to the first `cpus` CPUs when given.
+fn run_once(what: &str, cmd: &mut Command, cpus: Option<usize>) -> Result<Run, BenchError> {
+    if let Some(n) = cpus {
         use std::os::unix::process::CommandExt;
         // SAFETY: only async-signal-safe libc calls between fork and exec.
         unsafe {
@@ -677,19 +726,8 @@ fn same_answer(a: &str, b: &str, limited: bool) -> Result<bool, String> {
     if tie { Ok(true) } else { Err(first_difference) }
 }
 
-#[allow(clippy::too_many_arguments)]
-fn report(
-    args: &Args,
-    data: &Path,
-    bytes: u64,
-    lines: u64,
-    queries: &[Query],
-    lq: &[Measured],
-    peers: &[(String, Vec<Option<Measured>>)],
-    load: (&str, &str),
-) -> (String, usize) {
-    let mib = |b: u64| b as f64 / (1024.0 * 1024.0);
-    let mut out = String::new();
+/// The machine, for a report: CPUs (and pinning), model, memory, kernel.
+fn machine(pinned: Option<usize>) -> String {
     let cpu_model = std::fs::read_to_string("/proc/cpuinfo")
         .ok()
         .and_then(|c| {
@@ -714,20 +752,45 @@ fn report(
     let kernel = std::fs::read_to_string("/proc/sys/kernel/osrelease")
         .map(|k| k.trim().to_string())
         .unwrap_or_else(|_| "?".into());
+    format!(
+        "{cores} CPUs ({cpu_model}){}, {memory} RAM, Linux {kernel}",
+        pinned
+            .map(|n| format!(", pinned to {n}"))
+            .unwrap_or_default()
+    )
+}
+
+fn cache_note(args: &Args) -> &'static str {
+    if args.keep_cache {
+        "Page cache: the file as it was cached (--keep-cache)."
+    } else {
+        "Page cache: the file and the lq binary were dropped from the cache and read back once before the runs, as after a read from disk."
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn report(
+    args: &Args,
+    data: &Path,
+    bytes: u64,
+    lines: u64,
+    queries: &[Query],
+    lq: &[Measured],
+    peers: &[(String, Vec<Option<Measured>>)],
+    load: (&str, &str),
+) -> (String, usize) {
+    let mib = |b: u64| b as f64 / (1024.0 * 1024.0);
+    let mut out = String::new();
     out.push_str(&format!(
-        "# lq-bench\n\nData: `{}`, {bytes} bytes, {lines} lines. Machine: {cores} CPUs ({cpu_model}){}, {memory} RAM, Linux {kernel}. Load average (1/5/15 min) before: {}, after: {}.\nEach cell: median of {} timed runs after {} warm-up (a peer slower than {} s: one run), whole process, start-up included. Peak memory: anonymous (RSS minus file pages of the mapped input) / total RSS, MiB. {}\n\n",
+        "# lq-bench\n\nData: `{}`, {bytes} bytes, {lines} lines. Machine: {}. Load average (1/5/15 min) before: {}, after: {}.\nEach cell: median of {} timed runs after {} warm-up (a peer slower than {} s: one run), whole process, start-up included. Peak memory: anonymous (RSS minus file pages of the mapped input) / total RSS, MiB. {}\n\n",
         data.display(),
-        args.cpus.map(|n| format!(", pinned to {n}")).unwrap_or_default(),
+        machine(args.cpus),
         load.0,
         load.1,
         args.runs,
         args.warmup,
         args.slow_peer_seconds,
-        if args.keep_cache {
-            "Page cache: the file as it was cached (--keep-cache)."
-        } else {
-            "Page cache: the file and the lq binary were dropped from the cache and read back once before the runs, as after a read from disk."
-        },
+        cache_note(args),
     ));
     out.push_str("| query | lq s | GB/s | M lines/s | cpu s | peak MiB anon / total |");
     for (peer, _) in peers {
