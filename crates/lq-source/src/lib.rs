@@ -1873,6 +1873,15 @@ mod tests {
     use datafusion::arrow::array::AsArray;
     use datafusion::prelude::SessionContext;
 
+    /// `text` as an input held in memory.
+    fn text_input(text: String) -> Input {
+        Input::Bytes {
+            log: "app".into(),
+            stream: "s".into(),
+            data: Arc::new(text.into_bytes()),
+        }
+    }
+
     /// Column `n` of `input` as a table split into pieces over `partitions` partitions, and a
     /// two-thread runtime to scan it in.
     fn table_of_n(
@@ -1938,11 +1947,7 @@ mod tests {
             text.push_str(&format!("{{\"n\":{i},\"level\":\"{}\"}}\n", i % 3));
         }
         let stats = Arc::new(ScanStats::default());
-        let input = Input::Bytes {
-            log: "app".into(),
-            stream: "s".into(),
-            data: Arc::new(text.into_bytes()),
-        };
+        let input = text_input(text);
         let (table, runtime) = table_of_n(input, 3, 100, stats.clone());
         let ctx = SessionContext::new();
         for _ in 0..2 {
@@ -1965,11 +1970,7 @@ mod tests {
             expected += i;
         }
         let stats = Arc::new(ScanStats::default());
-        let input = Input::Bytes {
-            log: "app".into(),
-            stream: "s".into(),
-            data: Arc::new(text.into_bytes()),
-        };
+        let input = text_input(text);
         let (table, runtime) = table_of_n(input, 2, 4096, stats.clone());
         // Planning, as it were: the scan-ahead thread takes its pieces meanwhile.
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
