@@ -1022,6 +1022,16 @@ impl Ahead {
 }
 
 fn scan_ahead(morsels: std::sync::Weak<Morsels>, next: Arc<AtomicUsize>) {
+    /// Whatever ends the thread, a partition waiting for its last piece is told.
+    struct Finish(std::sync::Weak<Morsels>);
+    impl Drop for Finish {
+        fn drop(&mut self) {
+            if let Some(m) = self.0.upgrade() {
+                m.ahead.finish();
+            }
+        }
+    }
+    let _finish = Finish(morsels.clone());
     for _ in 0..SCAN_AHEAD_PIECES {
         let Some(m) = morsels.upgrade() else {
             return;
@@ -1033,12 +1043,20 @@ fn scan_ahead(morsels: std::sync::Weak<Morsels>, next: Arc<AtomicUsize>) {
             break;
         };
         let mut batches = Vec::new();
-        let result = job
-            .run(Some(&m.marks), &mut |batch| {
+        // A panic must not lose the piece's rows silently: it becomes the query's error.
+        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            job.run(Some(&m.marks), &mut |batch| {
                 batches.push(batch);
                 true
             })
-            .map(|()| batches);
+        }))
+        .unwrap_or_else(|_| {
+            Err(DataFusionError::Internal(format!(
+                "the scan of {} (bytes {}..{}) failed unexpectedly",
+                job.input.display, job.start, job.end
+            )))
+        })
+        .map(|()| batches);
         job.input.bytes.release(job.start, job.end);
         let failed = result.is_err();
         m.ahead.lock().ready.push_back(result);
@@ -1046,9 +1064,6 @@ fn scan_ahead(morsels: std::sync::Weak<Morsels>, next: Arc<AtomicUsize>) {
         if failed {
             break;
         }
-    }
-    if let Some(m) = morsels.upgrade() {
-        m.ahead.finish();
     }
 }
 
