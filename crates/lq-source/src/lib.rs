@@ -1897,6 +1897,36 @@ mod tests {
         }
     }
 
+    /// `count` JSON lines `{"n":"i","pad":"x…"}` (pads of 0 to `pad` - 1 bytes; none when `pad` is 0)
+    /// and the sum of their `n`.
+    fn numbered_lines(count: u64, pad: u64) -> (String, u64) {
+        let mut text = String::new();
+        for i in 0..count {
+            let padding = "x".repeat(i.checked_rem(pad).unwrap_or(0) as usize);
+            text.push_str(&format!("{{\"n\":\"{i}\",\"pad\":\"{padding}\"}}\n"));
+        }
+        (text, count * count.saturating_sub(1) / 2)
+    }
+
+    /// Scans `table` (column `n`, numbers as text): its rows and the sum of their values.
+    fn rows_and_sum(
+        ctx: &SessionContext,
+        table: &Arc<dyn TableProvider>,
+        runtime: &tokio::runtime::Runtime,
+    ) -> (usize, u64) {
+        let batches = runtime
+            .block_on(ctx.read_table(table.clone()).expect("read").collect())
+            .expect("collect");
+        let (mut rows, mut sum) = (0, 0u64);
+        for batch in &batches {
+            for value in batch.column(0).as_string::<i32>().iter() {
+                rows += 1;
+                sum += value.expect("n").parse::<u64>().expect("number");
+            }
+        }
+        (rows, sum)
+    }
+
     /// Column `n` of `input` as a table split into pieces over `partitions` partitions, and a
     /// two-thread runtime to scan it in.
     fn table_of_n(
@@ -1978,12 +2008,7 @@ mod tests {
     /// counted before the plan runs, and the plan then reads every row exactly once.
     #[test]
     fn pieces_scanned_ahead_are_read_once() {
-        let mut text = String::new();
-        let mut expected = 0u64;
-        for i in 0..20_000u64 {
-            text.push_str(&format!("{{\"n\":{i}}}\n"));
-            expected += i;
-        }
+        let (text, expected) = numbered_lines(20_000, 0);
         let stats = Arc::new(ScanStats::default());
         let input = text_input(text);
         let (table, runtime) = table_of_n(input, 2, 4096, stats.clone());
@@ -1993,22 +2018,8 @@ mod tests {
             std::thread::sleep(std::time::Duration::from_millis(1));
         }
         assert!(stats.records() > 0, "nothing was scanned ahead");
-        let batches = runtime
-            .block_on(
-                SessionContext::new()
-                    .read_table(table)
-                    .expect("read")
-                    .collect(),
-            )
-            .expect("collect");
-        let (mut rows, mut sum) = (0, 0u64);
-        for batch in &batches {
-            for value in batch.column(0).as_string::<i32>().iter() {
-                rows += 1;
-                sum += value.expect("n").parse::<u64>().expect("number");
-            }
-        }
-        assert_eq!((rows, sum), (20_000, expected));
+        let scanned = rows_and_sum(&SessionContext::new(), &table, &runtime);
+        assert_eq!(scanned, (20_000, expected));
         assert_eq!(stats.records(), 20_000);
     }
 
@@ -2016,15 +2027,7 @@ mod tests {
     /// again from the file and reads the same values.
     #[test]
     fn released_pages_read_the_same_again() {
-        let mut text = String::new();
-        let mut expected = 0u64;
-        for i in 0..60_000u64 {
-            text.push_str(&format!(
-                "{{\"n\":\"{i}\",\"pad\":\"{}\"}}\n",
-                "x".repeat((i % 50) as usize)
-            ));
-            expected += i;
-        }
+        let (text, expected) = numbered_lines(60_000, 50);
         let dir = std::env::temp_dir().join(format!("lq-source-release-{}", std::process::id()));
         std::fs::create_dir_all(&dir).expect("dir");
         let path = dir.join("app.log");
@@ -2032,17 +2035,7 @@ mod tests {
         let (table, runtime) = table_of_n(Input::File(path), 2, 1, Arc::new(ScanStats::default()));
         let ctx = SessionContext::new();
         for _ in 0..2 {
-            let batches = runtime
-                .block_on(ctx.read_table(table.clone()).expect("read").collect())
-                .expect("collect");
-            let mut sum = 0u64;
-            for batch in &batches {
-                let column = batch.column(0).as_string::<i32>();
-                for value in column.iter() {
-                    sum += value.expect("n").parse::<u64>().expect("number");
-                }
-            }
-            assert_eq!(sum, expected);
+            assert_eq!(rows_and_sum(&ctx, &table, &runtime), (60_000, expected));
         }
         let _ = std::fs::remove_dir_all(&dir);
     }
