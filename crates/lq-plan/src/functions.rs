@@ -927,7 +927,7 @@ pub(crate) fn lower_aggregate(
         ),
         "variance" => (agg::var_pop(to_number(first_arg(lowering)?)), Kind::Number),
         "median" => (
-            agg::percentile_cont(to_number(first_arg(lowering)?).sort(true, false), lit(0.5)),
+            crate::percentile::percentile(to_number(first_arg(lowering)?), 0.5),
             Kind::Number,
         ),
         "countOverTime" => (agg::count(first_arg(lowering)?.expr), Kind::Number),
@@ -1004,7 +1004,7 @@ pub(crate) fn lower_aggregate(
                 }
             };
             (
-                agg::percentile_cont(value.sort(true, false), lit(p / 100.0)),
+                crate::percentile::percentile(value, p / 100.0),
                 Kind::Number,
             )
         }

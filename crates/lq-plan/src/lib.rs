@@ -20,6 +20,7 @@ pub mod lookup;
 mod lower;
 pub mod ops;
 pub mod pattern_ops;
+pub mod percentile;
 pub mod prefilter;
 pub mod rowfn;
 pub mod table_op;

@@ -519,8 +519,9 @@ impl Engine {
             .build();
         let ctx = SessionContext::new_with_state(state);
         let state = ctx.state();
-        let optimized = state.optimize(&planned.plan)?;
-        let physical = state.create_physical_plan(&optimized).await?;
+        // `create_physical_plan` runs the analyzer and optimizer itself; a second pass found nothing
+        // more and cost ~0.3 ms of every query.
+        let physical = state.create_physical_plan(&planned.plan).await?;
         let (columns, estimate) = match estimate {
             Some((bytes, streams)) => (
                 vec![
