@@ -129,23 +129,20 @@ impl AggregateUDFImpl for Percentile {
     }
 }
 
-/// The values of each group as one row of packed little-endian f64s. Bytes rather than a list of
-/// numbers: repartitioning between the partial and the final aggregation copies a binary row in one
-/// piece, a list value by value (measured: 7-11 ms of Q4's 19 ms after the scan, over 1 GB).
+/// The values of each group as one row of packed f64s (native byte order: states never leave the
+/// process). One memory copy per group, and a row that repartitioning moves in one piece.
 fn packed(groups: &[Vec<f64>]) -> ArrayRef {
     let total: usize = groups.iter().map(Vec::len).sum();
-    let mut bytes = Vec::with_capacity(total * size_of::<f64>());
+    let mut flat = Vec::with_capacity(total);
     let mut offsets = Vec::with_capacity(groups.len() + 1);
     offsets.push(0i64);
     for g in groups {
-        for x in g {
-            bytes.extend_from_slice(&x.to_le_bytes());
-        }
-        offsets.push(bytes.len() as i64);
+        flat.extend_from_slice(g);
+        offsets.push((flat.len() * size_of::<f64>()) as i64);
     }
     Arc::new(LargeBinaryArray::new(
         OffsetBuffer::new(ScalarBuffer::from(offsets)),
-        Buffer::from_vec(bytes),
+        Buffer::from_vec(flat),
         None,
     ))
 }
@@ -157,7 +154,7 @@ fn unpack(into: &mut Vec<f64>, states: &LargeBinaryArray, row: usize) {
         into.extend(
             bytes
                 .chunks_exact(size_of::<f64>())
-                .map(|b| f64::from_le_bytes([b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]])),
+                .map(|b| f64::from_ne_bytes([b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]])),
         );
     }
 }
@@ -195,11 +192,8 @@ impl Accumulator for PercentileAccumulator {
     }
 
     fn state(&mut self) -> Result<Vec<ScalarValue>> {
-        let mut bytes = Vec::with_capacity(self.values.len() * size_of::<f64>());
-        for x in &self.values {
-            bytes.extend_from_slice(&x.to_le_bytes());
-        }
-        Ok(vec![ScalarValue::LargeBinary(Some(bytes))])
+        let state = packed(&[std::mem::take(&mut self.values)]);
+        Ok(vec![ScalarValue::try_from_array(&state, 0)?])
     }
 
     fn evaluate(&mut self) -> Result<ScalarValue> {
