@@ -4,8 +4,8 @@
 //!
 //! Logs mix types on purpose: `a` is a number, numeric text, other text, an object, `null` or
 //! absent; `b` a short word or absent; `c.d` a number or absent; `s` text. Queries are
-//! `filter P | stats ...` or `filter P | fields ...` with predicates built from comparisons,
-//! `like`, `in`, `ispresent`, `not`, `and`, `or`.
+//! `filter P | stats ...` (counts, sum, min, max, pct, median) or `filter P | fields ...` with
+//! predicates built from comparisons, `like`, `in`, `ispresent`, `not`, `and`, `or`.
 //!
 //! `LQ_PROPERTY_CASES=N` runs N cases (default 300); `LQ_PROPERTY_SEED=S` starts elsewhere.
 
@@ -334,11 +334,24 @@ fn reference(records: &[Value], p: &Pred, tail: Tail) -> Vec<Vec<Cell>> {
                         sum,
                         lo,
                         hi,
+                        percentile(d, 0.9),
+                        percentile(a, 0.5),
                     ]
                 })
                 .collect()
         }
     }
+}
+
+/// The exact percentile by sorting: linear interpolation between the closest ranks (R-7).
+fn percentile(mut values: Vec<f64>, fraction: f64) -> Cell {
+    if values.is_empty() {
+        return Cell::Missing;
+    }
+    values.sort_by(f64::total_cmp);
+    let rank = fraction * (values.len() - 1) as f64;
+    let (lower, upper) = (rank.floor() as usize, rank.ceil() as usize);
+    Cell::Num(values[lower] + (values[upper] - values[lower]) * (rank - lower as f64))
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -354,7 +367,8 @@ impl Tail {
             Tail::Fields => "fields b, a",
             Tail::CountAll => "stats count(*) as n",
             Tail::StatsByB => {
-                "stats count(*) as n, count(a) as na, sum(a) as total, min(c.d) as lo, max(c.d) as hi by b"
+                "stats count(*) as n, count(a) as na, sum(a) as total, min(c.d) as lo, max(c.d) as hi, \
+                 pct(c.d, 90) as p90, median(a) as med by b"
             }
         }
     }
