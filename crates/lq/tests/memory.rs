@@ -58,3 +58,20 @@ fn a_limit_too_small_is_a_clear_error() {
         Err(other) => panic!("unexpected error {other}"),
     }
 }
+
+#[test]
+fn percentiles_of_many_groups_spill_and_stay_exact() {
+    let data = logs(400_000);
+    // Both rows of a group carry the same `bytes` (i % 100, ids repeating every 200,000 rows), so
+    // each median is that value and their sum is 2,000 times 0 + 1 + ... + 99.
+    let query = "stats pct(bytes, 50) as p by request.headers.x_request_id \
+                 | stats count(*) as groups, sum(p) as total";
+    let limited = engine(Some(16 << 20))
+        .run(query, vec![Input::bytes("big.log", data.clone())])
+        .expect("spills instead of failing");
+    assert_eq!(limited.to_csv(), "groups,total\n200000,9900000\n");
+    let unlimited = engine(None)
+        .run(query, vec![Input::bytes("big.log", data)])
+        .expect("runs");
+    assert_eq!(unlimited.to_csv(), limited.to_csv());
+}
