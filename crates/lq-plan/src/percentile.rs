@@ -140,6 +140,11 @@ fn packed(groups: &[Vec<f64>]) -> ArrayRef {
         flat.extend_from_slice(g);
         offsets.push((flat.len() * size_of::<f64>()) as i64);
     }
+    binary_rows(flat, offsets)
+}
+
+/// Rows of packed f64s: `offsets` (in bytes) cut `flat` into the rows.
+fn binary_rows(flat: Vec<f64>, offsets: Vec<i64>) -> ArrayRef {
     Arc::new(LargeBinaryArray::new(
         OffsetBuffer::new(ScalarBuffer::from(offsets)),
         Buffer::from_vec(flat),
@@ -271,17 +276,17 @@ impl GroupsAccumulator for PercentileGroups {
     ) -> Result<Vec<ArrayRef>> {
         // Each row becomes the state of a group of its own: its value, or no values.
         let v: &PrimitiveArray<Float64Type> = values[0].as_primitive();
-        let rows: Vec<Vec<f64>> = (0..v.len())
-            .map(|row| {
-                let kept = opt_filter.is_none_or(|f| f.is_valid(row) && f.value(row));
-                if kept && v.is_valid(row) {
-                    vec![v.value(row)]
-                } else {
-                    Vec::new()
-                }
-            })
-            .collect();
-        Ok(vec![packed(&rows)])
+        let mut flat = Vec::with_capacity(v.len());
+        let mut offsets = Vec::with_capacity(v.len() + 1);
+        offsets.push(0i64);
+        for row in 0..v.len() {
+            let kept = opt_filter.is_none_or(|f| f.is_valid(row) && f.value(row));
+            if kept && v.is_valid(row) {
+                flat.push(v.value(row));
+            }
+            offsets.push((flat.len() * size_of::<f64>()) as i64);
+        }
+        Ok(vec![binary_rows(flat, offsets)])
     }
 
     fn evaluate(&mut self, emit_to: EmitTo) -> Result<ArrayRef> {
