@@ -93,17 +93,28 @@ pub fn run(
         .build()
         .map_err(|e| Error::Runtime(format!("cannot start the async runtime: {e}")))?;
     let outcome = runtime.block_on(async {
+        // `ctrl_c()` installs its handler when first polled, so every `select!` below is biased
+        // to poll it first: with random order, a bar could be drawn (and Ctrl-C pressed) before
+        // the handler existed, and the default action killed the process without a report.
         let interrupt = tokio::signal::ctrl_c();
         tokio::pin!(interrupt);
         let mut stream = tokio::select! {
-            s = engine.stream(query, inputs) => s?,
+            biased;
             _ = &mut interrupt => return Ok(Outcome::Interrupted(QueryStats::default(), 0)),
+            s = engine.stream(query, inputs) => s?,
         };
         let mut bar = Bar::new(choice, stream.bytes_total());
         let mut tick = tokio::time::interval(Duration::from_millis(100));
         let mut batches = Vec::new();
         loop {
             tokio::select! {
+                biased;
+                _ = &mut interrupt => {
+                    bar.clear();
+                    return Ok(Outcome::Interrupted(stream.stats(), stream.bytes_total()));
+                }
+                // Before the batches: a stream that is always ready would starve the bar.
+                _ = tick.tick() => bar.update(&stream.stats()),
                 next = stream.next() => match next {
                     Some(batch) => {
                         let batch = batch.inspect_err(|_| bar.clear())?;
@@ -113,11 +124,6 @@ pub fn run(
                     }
                     None => break,
                 },
-                _ = tick.tick() => bar.update(&stream.stats()),
-                _ = &mut interrupt => {
-                    bar.clear();
-                    return Ok(Outcome::Interrupted(stream.stats(), stream.bytes_total()));
-                }
             }
         }
         bar.clear();
