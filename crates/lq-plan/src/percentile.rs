@@ -1,11 +1,11 @@
 //! `pct(x, p)` and `median(x)`: the exact percentile, interpolated linearly between the closest
 //! ranks (R-7, NumPy's "linear", DuckDB's `quantile_cont`).
 //!
-//! DataFusion's `percentile_cont` computes the same thing; this one spends less after the scan,
-//! where an exact percentile pays for keeping every value: the partial states travel as packed
-//! bytes, merged groups are sized before they are filled, and the two ranks around the percentile
-//! cost one selection instead of two (the upper one is the smallest value above the lower). It
-//! also interpolates exactly instead of with a weight rounded to six digits.
+//! DataFusion's `percentile_cont` computes the same thing; this one does less work around the
+//! values it has to keep: partial states are packed f64s (one memory copy per group), merged groups
+//! are sized once, and the rank above the selected one is the smallest value above it instead of a
+//! second selection over the whole group. It also interpolates exactly instead of with a weight
+//! rounded to six digits.
 
 use std::sync::{Arc, LazyLock};
 
