@@ -176,7 +176,8 @@ pub struct Args {
     /// continue the one before (stack traces, pretty-printed JSON).
     #[arg(long, value_name = "REGEX")]
     pub record_start: Option<String>,
-    /// Print the query plan without reading any data.
+    /// Print the query plan without reading any data; with FILES, the plan a run over them
+    /// executes (their sizes decide how the scan is split).
     #[arg(long)]
     pub explain: bool,
     /// Partitions scanned in parallel (default: number of cores).

@@ -195,7 +195,16 @@ fn run(mut args: Args) -> Result<(), Failure> {
     }
     let engine = Engine::new(options);
     if args.explain {
-        println!("{}", engine.explain(&query)?);
+        // With files, the plan a run over them executes (their sizes decide the partitions);
+        // standard input is not waited for.
+        let files = args
+            .files
+            .iter()
+            .filter(|f| f.as_os_str() != "-")
+            .flat_map(|f| expand_glob(f))
+            .map(Input::path)
+            .collect();
+        println!("{}", engine.explain_inputs(&query, files)?);
         return Ok(());
     }
     // Report query errors before blocking on stdin. Over files it is not needed: running the

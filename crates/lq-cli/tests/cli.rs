@@ -2,7 +2,7 @@
 
 mod common;
 
-use common::{lq, stderr, stdout, testdata};
+use common::{lq, scratch_dir, stderr, stdout, testdata};
 
 #[test]
 fn csv_output_and_summary() {
@@ -163,6 +163,45 @@ fn explain_prints_the_plan_without_reading_data() {
     );
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert!(stdout(&o).contains("AggregateExec"), "{}", stdout(&o));
+    assert!(
+        stdout(&o).contains("Left out:\n  cannot read /does/not/exist"),
+        "{}",
+        stdout(&o)
+    );
+}
+
+#[test]
+fn explain_over_files_shows_the_partitions_a_run_scans() {
+    let dir = scratch_dir("explain");
+    // 1.6 MB: split into pieces of at least 512 KiB, so two partitions share it.
+    let file = dir.join("big.ndjson");
+    std::fs::write(&file, "{\"level\":\"ERROR\"}\n".repeat(100_000)).unwrap();
+    let file = file.to_string_lossy();
+    let query = "filter level = 'ERROR' | stats count(*)";
+    let plan = |partitions: &str, files: &[&str]| {
+        let mut args = vec!["--explain", "--partitions", partitions, query];
+        args.extend(files);
+        let o = lq(&args, None);
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        stdout(&o)
+    };
+    let split = plan("2", &[&file]);
+    assert!(
+        split.contains("StreamingTableExec: partition_sizes=2"),
+        "{split}"
+    );
+    assert!(!split.contains("RoundRobinBatch"), "{split}");
+    // Without files (or over a small one) the scan is one partition, spread round-robin.
+    for unsplit in [plan("2", &[]), plan("2", &[&testdata("logs/app.ndjson")])] {
+        assert!(
+            unsplit.contains("StreamingTableExec: partition_sizes=1"),
+            "{unsplit}"
+        );
+        assert!(unsplit.contains("RoundRobinBatch(2)"), "{unsplit}");
+    }
+    // And a run over the file agrees with the plan.
+    let o = lq(&["--partitions", "2", "--quiet", query, &file], None);
+    assert!(stdout(&o).contains("100000"), "{}", stdout(&o));
 }
 
 #[test]

@@ -153,6 +153,9 @@ pub struct SourceOptions {
     /// A regular expression that matches the first line of each record; other lines continue the
     /// record before them (stack traces). `None`: every line is a record.
     pub record_start: Option<String>,
+    /// Start scanning the first pieces of a split input as soon as its table is made, while the
+    /// query is planned. Off for a table that is only planned (`--explain`).
+    pub scan_ahead: bool,
 }
 
 impl Default for SourceOptions {
@@ -164,6 +167,7 @@ impl Default for SourceOptions {
             min_partition_bytes: 512 << 10,
             batch_size: 8192,
             record_start: None,
+            scan_ahead: true,
         }
     }
 }
@@ -769,7 +773,7 @@ impl LogSource {
         if !jobs.is_empty() || partitions.is_empty() {
             let scans = partition_count.min(jobs.len()).max(1);
             let first_round = Arc::new(AtomicUsize::new(0));
-            let ahead = scans >= 2 && jobs.len() >= 4;
+            let ahead = self.options.scan_ahead && scans >= 2 && jobs.len() >= 4;
             let morsels = Arc::new(Morsels {
                 jobs,
                 scans,

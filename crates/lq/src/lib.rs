@@ -400,30 +400,71 @@ impl Engine {
     /// ```
     pub fn check(&self, query: &str) -> Result<(), Error> {
         runtime()?
-            .block_on(self.prepare(query, Vec::new(), false))
+            .block_on(self.prepare(query, Vec::new(), Purpose::Check))
             .map(|_| ())
     }
 
     /// The output columns and the physical plan of a query, without reading data.
+    ///
+    /// Planned without inputs, a query shows one partition; [`Engine::explain_inputs`] shows the
+    /// plan a run over given inputs executes.
+    ///
+    /// ```
+    /// let plan = lq::Engine::default().explain("stats count(*) by service")?;
+    /// assert!(plan.starts_with("Output columns: service, count(*)"));
+    /// # Ok::<(), lq::Error>(())
+    /// ```
     pub fn explain(&self, query: &str) -> Result<String, Error> {
+        self.explain_inputs(query, Vec::new())
+    }
+
+    /// The output columns and the physical plan a run of `query` over `inputs` executes: the
+    /// inputs are opened (their sizes decide how the scan is split) but not read. Inputs that
+    /// cannot be opened are left out, as a run would.
+    ///
+    /// ```
+    /// let dir = std::env::temp_dir().join(format!("lq-explain-doc-{}", std::process::id()));
+    /// std::fs::create_dir_all(&dir).unwrap();
+    /// let file = dir.join("app.log");
+    /// std::fs::write(&file, "{\"level\":\"info\"}\n".repeat(100_000)).unwrap();
+    /// let engine = lq::Engine::new(lq::EngineOptions {
+    ///     target_partitions: 2,
+    ///     ..Default::default()
+    /// });
+    /// let plan = engine.explain_inputs("stats count(*)", vec![lq::Input::path(&file)])?;
+    /// // The 1.7 MB file is scanned in two partitions; no thread has started reading it.
+    /// assert!(plan.contains("StreamingTableExec: partition_sizes=2"), "{plan}");
+    /// # std::fs::remove_dir_all(&dir).unwrap();
+    /// # Ok::<(), lq::Error>(())
+    /// ```
+    pub fn explain_inputs(&self, query: &str, inputs: Vec<Input>) -> Result<String, Error> {
         let runtime = runtime()?;
         runtime.block_on(async {
-            let prepared = self.prepare(query, Vec::new(), false).await?;
-            Ok(format!(
+            let prepared = self.prepare(query, inputs, Purpose::Explain).await?;
+            let mut text = format!(
                 "Output columns: {}\n\nPhysical plan:\n{}",
                 prepared.columns.join(", "),
                 displayable(prepared.physical.as_ref()).indent(true)
-            ))
+            );
+            let problems = prepared.stats.input_problems();
+            if !problems.is_empty() {
+                text.push_str("\nLeft out:\n");
+                for p in problems {
+                    text.push_str(&format!("  {p}\n"));
+                }
+            }
+            Ok(text)
         })
     }
 
-    /// Compiles a query against inputs; with `execute` false (check, explain) nothing is read.
+    /// Compiles a query against inputs, to check it, explain it or run it.
     async fn prepare(
         &self,
         text: &str,
         inputs: Vec<Input>,
-        execute: bool,
+        purpose: Purpose,
     ) -> Result<Prepared, Error> {
+        let execute = purpose == Purpose::Run;
         let query = lq_syntax::parse(text).map_err(|d| Error::query(d, text))?;
         let plan_options = self.plan_options();
         let lowered =
@@ -433,10 +474,11 @@ impl Engine {
             target_partitions: self.options.target_partitions.max(1),
             min_partition_bytes: self.options.min_partition_bytes,
             record_start: self.options.record_start.clone(),
+            scan_ahead: execute,
             ..Default::default()
         };
         let stats = Arc::new(ScanStats::default());
-        let located = if execute {
+        let located = if purpose != Purpose::Check {
             // An input that cannot be read is reported and the query answers the others.
             let (readable, problems) =
                 sources::readable(sources::expand(inputs.into_iter().map(|i| i.0).collect())?);
@@ -448,7 +490,7 @@ impl Engine {
             Vec::new()
         };
         // A stream can be read once: queries that read their inputs twice get them in memory.
-        let located = if lowered.sources().len() > 1 {
+        let located = if execute && lowered.sources().len() > 1 {
             located
                 .into_iter()
                 .map(|mut l| {
@@ -467,7 +509,9 @@ impl Engine {
         let mut main_streams = 0;
         for (i, request) in lowered.sources().iter().enumerate() {
             let chosen = match &request.source {
-                Some(source) if execute => sources::select(source, located.clone())?,
+                Some(source) if purpose != Purpose::Check => {
+                    sources::select(source, located.clone())?
+                }
                 _ => located.clone(),
             };
             if i == 0 {
@@ -569,7 +613,7 @@ impl Engine {
     /// Starts a query and returns its batches as a stream.
     pub async fn stream(&self, query: &str, inputs: Vec<Input>) -> Result<QueryStream, Error> {
         let started = Instant::now();
-        let prepared = self.prepare(query, inputs, true).await?;
+        let prepared = self.prepare(query, inputs, Purpose::Run).await?;
         let partitions = prepared
             .physical
             .properties()
@@ -603,6 +647,17 @@ impl Engine {
             bytes_total: prepared.bytes_total,
         })
     }
+}
+
+/// Why a query is compiled: what [`Engine::prepare`] opens and reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Purpose {
+    /// Report errors: no input is opened.
+    Check,
+    /// Show the plan: inputs are opened (their sizes shape the plan) but nothing is read.
+    Explain,
+    /// Run: inputs are opened and the scan may start while the query is planned.
+    Run,
 }
 
 /// DataFusion's logical optimizer rules without the leaf-expression push-down pair: it moves each
