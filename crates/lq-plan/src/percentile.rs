@@ -15,7 +15,6 @@ use datafusion::arrow::array::{
     Array, ArrayRef, AsArray, BinaryViewArray, BooleanArray, ByteView, Float64Array, PrimitiveArray,
 };
 use datafusion::arrow::buffer::{Buffer, ScalarBuffer};
-
 use datafusion::arrow::datatypes::{DataType, Field, FieldRef, Float64Type, Schema};
 use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::common::{Result, ScalarValue, exec_err, plan_err};
