@@ -223,22 +223,20 @@ pub fn scan_with(
         return Scan::Unsure;
     }
     let ScanIndex { quotes, tokens } = index_space;
-    let (clean, escapes, strings_closed) = index(&line[start..], quotes, tokens);
-    if clean && !escapes && line.len() - start <= INDEXED_WORDS * 64 {
+    let Some(Indexed {
+        clean,
+        escapes,
+        strings_closed,
+        ..
+    }) = index(&line[start..], false, quotes, tokens)
+    else {
+        return Scan::Unsure;
+    };
+    if clean && !escapes && line.len() - start <= INDEXED_BYTES {
         if !strings_closed {
             return Scan::Unsure;
         }
-        let mut walk = TokenWalk {
-            b: &line[start..],
-            quotes,
-            tokens,
-            word: 0,
-            bits: tokens[0],
-            words: (line.len() - start).div_ceil(64),
-            targets,
-            out,
-        };
-        let done = walk.document().is_some();
+        let done = walk_tokens(&line[start..], quotes, tokens, targets, out);
         if start > 0 {
             shift_spans(out, start);
         }
@@ -271,6 +269,79 @@ pub fn scan_with(
     }
 }
 
+/// Whether the clean, backslash-free, indexed `line` is a JSON object: its spans go to `out`.
+fn walk_tokens(
+    line: &[u8],
+    quotes: &[u64; INDEXED_WORDS],
+    tokens: &[u64; INDEXED_WORDS],
+    targets: &FastTargets,
+    out: &mut Vec<Span>,
+) -> bool {
+    let mut walk = TokenWalk {
+        b: line,
+        quotes,
+        tokens,
+        word: 0,
+        bits: tokens[0],
+        words: line.len().div_ceil(64),
+        targets,
+        out,
+    };
+    walk.document().is_some()
+}
+
+/// What [`scan_line`] found.
+#[derive(Debug, PartialEq, Eq)]
+pub enum LineScan {
+    /// The line ends at this index (its newline, or the end of the input) and is a JSON object
+    /// whose fields are in the spans, relative to the line's start.
+    Done(usize),
+    /// The line ends at this index; it needs the general path ([`scan_with`] or serde_json).
+    Ends(usize),
+    /// The line is longer than the scanner indexes (or no field can be scanned): its end is not
+    /// known.
+    Unknown,
+}
+
+/// [`scan_with`] on the line that starts at `data[pos]` and ends at the next newline, finding
+/// that end in the same pass over the bytes (a line read once, not searched for `\n` first).
+///
+/// ```
+/// use lq_source::fastjson::{FastTargets, LineScan, ScanIndex, Span, scan_line};
+/// let data = b"{\"a\":1}\n{\"a\":\"x\"}";
+/// let targets = FastTargets::new(&["a"]);
+/// let (mut out, mut index) = (Vec::new(), ScanIndex::default());
+/// assert_eq!(scan_line(data, 0, &targets, &mut out, &mut index), LineScan::Done(7));
+/// assert_eq!(out, vec![Span::Plain(5, 6)]);
+/// assert_eq!(scan_line(data, 8, &targets, &mut out, &mut index), LineScan::Done(17));
+/// assert_eq!(out, vec![Span::Plain(6, 7)]);
+/// ```
+pub fn scan_line(
+    data: &[u8],
+    pos: usize,
+    targets: &FastTargets,
+    out: &mut Vec<Span>,
+    index_space: &mut ScanIndex,
+) -> LineScan {
+    out.clear();
+    out.resize(targets.slots, Span::Missing);
+    if !targets.usable {
+        return LineScan::Unknown;
+    }
+    let ScanIndex { quotes, tokens } = index_space;
+    let rest = data.get(pos..).unwrap_or_default();
+    let Some(found) = index(rest, true, quotes, tokens) else {
+        return LineScan::Unknown;
+    };
+    let end = pos + found.len;
+    let walkable = found.clean && !found.escapes && found.strings_closed;
+    if walkable && walk_tokens(&rest[..found.len], quotes, tokens, targets, out) {
+        LineScan::Done(end)
+    } else {
+        LineScan::Ends(end)
+    }
+}
+
 /// Spans relative to `line[start..]` made relative to `line`.
 fn shift_spans(out: &mut [Span], start: usize) {
     for span in out.iter_mut() {
@@ -299,6 +370,22 @@ struct Scanner<'a, 'o> {
 /// Lines up to this many bytes get a quote index.
 const INDEXED_WORDS: usize = 64;
 
+/// What [`index`] learned about a line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Indexed {
+    /// The line's length (up to its newline, when it ends at one).
+    len: usize,
+    /// Printable ASCII throughout.
+    clean: bool,
+    /// Has a backslash somewhere.
+    escapes: bool,
+    /// Every string is closed (false for a line too long for the index).
+    strings_closed: bool,
+}
+
+/// Lines up to this many bytes fit the index.
+const INDEXED_BYTES: usize = INDEXED_WORDS * 64;
+
 /// One pass over the line: whether it is clean (printable ASCII), whether it has a backslash, and
 /// (when it fits the index) the positions of its quotes as a bitmap.
 ///
@@ -306,25 +393,36 @@ const INDEXED_WORDS: usize = 64;
 /// quote opens or closes a string (no escapes), so a running XOR of the quote bits marks string
 /// interiors; outside them a token is a structural character (`{}[]:,`), an opening quote, or the
 /// first byte of a run of other non-space bytes (a number or a literal — or junk, which the walk
-/// refuses). The third result: every string is closed.
+/// refuses).
+///
+/// With `ends_at_newline`, `b` is the rest of the input and the line ends at its first newline,
+/// found in the same pass (no separate search for it); `None` when that is beyond the index.
 fn index(
     b: &[u8],
+    ends_at_newline: bool,
     quotes: &mut [u64; INDEXED_WORDS],
     tokens: &mut [u64; INDEXED_WORDS],
-) -> (bool, bool, bool) {
-    if b.len() > INDEXED_WORDS * 64 {
-        return (clean(b), b.contains(&b'\\'), false);
+) -> Option<Indexed> {
+    if !ends_at_newline && b.len() > INDEXED_BYTES {
+        return Some(Indexed {
+            len: b.len(),
+            clean: clean(b),
+            escapes: b.contains(&b'\\'),
+            strings_closed: false,
+        });
     }
     #[cfg(target_arch = "x86_64")]
     {
         match simd_level() {
             // SAFETY: the CPU has the instructions these functions are compiled for.
-            SimdLevel::Avx512 => return unsafe { index_avx512(b, quotes, tokens) },
-            SimdLevel::Avx2 => return unsafe { index_avx2(b, quotes, tokens) },
+            SimdLevel::Avx512 => {
+                return unsafe { index_avx512(b, ends_at_newline, quotes, tokens) };
+            }
+            SimdLevel::Avx2 => return unsafe { index_avx2(b, ends_at_newline, quotes, tokens) },
             SimdLevel::Sse2 => {}
         }
     }
-    index_with(b, quotes, tokens, block_masks, prefix_xor)
+    index_with(b, ends_at_newline, quotes, tokens, block_masks, prefix_xor)
 }
 
 /// Which vector instructions [`index`] uses, decided once per process.
@@ -355,11 +453,13 @@ fn simd_level() -> SimdLevel {
 #[target_feature(enable = "avx512bw,pclmulqdq")]
 fn index_avx512(
     b: &[u8],
+    ends_at_newline: bool,
     quotes: &mut [u64; INDEXED_WORDS],
     tokens: &mut [u64; INDEXED_WORDS],
-) -> (bool, bool, bool) {
+) -> Option<Indexed> {
     index_with(
         b,
+        ends_at_newline,
         quotes,
         tokens,
         |block| {
@@ -377,6 +477,7 @@ fn index_avx512(
                     unclean: _mm512_cmplt_epi8_mask(v, _mm512_set1_epi8(0x20)),
                     structural: folded_eq(b'{') | folded_eq(b'}') | eq(b':') | eq(b','),
                     space: eq(b' '),
+                    newline: eq(b'\n'),
                 }
             }
         },
@@ -388,11 +489,13 @@ fn index_avx512(
 #[target_feature(enable = "avx2,pclmulqdq")]
 fn index_avx2(
     b: &[u8],
+    ends_at_newline: bool,
     quotes: &mut [u64; INDEXED_WORDS],
     tokens: &mut [u64; INDEXED_WORDS],
-) -> (bool, bool, bool) {
+) -> Option<Indexed> {
     index_with(
         b,
+        ends_at_newline,
         quotes,
         tokens,
         |block| {
@@ -415,6 +518,7 @@ fn index_avx2(
                         unclean: bits(_mm256_cmpgt_epi8(_mm256_set1_epi8(0x20), v)),
                         structural: bits(structural),
                         space: bits(eq(b' ')),
+                        newline: bits(eq(b'\n')),
                     }
                 }
             };
@@ -425,6 +529,7 @@ fn index_avx2(
                 unclean: lo.unclean | hi.unclean << 32,
                 structural: lo.structural | hi.structural << 32,
                 space: lo.space | hi.space << 32,
+                newline: lo.newline | hi.newline << 32,
             }
         },
         |x| prefix_xor_clmul(x),
@@ -445,17 +550,17 @@ fn prefix_xor_clmul(x: u64) -> u64 {
 #[inline(always)]
 fn index_with(
     b: &[u8],
+    ends_at_newline: bool,
     quotes: &mut [u64; INDEXED_WORDS],
     tokens: &mut [u64; INDEXED_WORDS],
     block_masks: impl Fn(&[u8]) -> BlockMasks,
     prefix_xor: impl Fn(u64) -> u64,
-) -> (bool, bool, bool) {
+) -> Option<Indexed> {
     let mut bad = 0u64;
     let mut escapes = 0u64;
     let mut in_string = 0u64;
     let mut other_before = 0u64;
-    let mut word = |i: usize, block: &[u8]| {
-        let m = block_masks(block);
+    let mut word = |i: usize, m: BlockMasks| {
         quotes[i] = m.quote;
         escapes |= m.backslash;
         bad |= m.unclean;
@@ -468,17 +573,45 @@ fn index_with(
             | (other & !((other << 1) | other_before));
         other_before = other >> 63;
     };
-    let mut blocks = b.chunks_exact(64);
-    for (i, block) in (&mut blocks).enumerate() {
-        word(i, block);
+    let mut len = b.len();
+    let mut padded = [b' '; 64];
+    for i in 0..INDEXED_WORDS {
+        let at = i * 64;
+        if at >= b.len() {
+            break;
+        }
+        let block = match b.get(at..at + 64) {
+            Some(block) => block,
+            None => {
+                padded[..b.len() - at].copy_from_slice(&b[at..]);
+                &padded
+            }
+        };
+        let mut m = block_masks(block);
+        if ends_at_newline && m.newline != 0 {
+            // The line ends here: the bytes after it count as spaces.
+            let end = m.newline.trailing_zeros();
+            let keep = (1u64 << end) - 1;
+            m.quote &= keep;
+            m.backslash &= keep;
+            m.unclean &= keep;
+            m.structural &= keep;
+            m.space |= !keep;
+            word(i, m);
+            len = at + end as usize;
+            break;
+        }
+        word(i, m);
+        if ends_at_newline && i + 1 == INDEXED_WORDS && b.len() > INDEXED_BYTES {
+            return None;
+        }
     }
-    let tail = blocks.remainder();
-    if !tail.is_empty() {
-        let mut padded = [b' '; 64];
-        padded[..tail.len()].copy_from_slice(tail);
-        word(b.len() / 64, &padded);
-    }
-    (bad == 0, escapes != 0, in_string == 0)
+    Some(Indexed {
+        len,
+        clean: bad == 0,
+        escapes: escapes != 0,
+        strings_closed: in_string == 0,
+    })
 }
 
 /// Bit `i` is the XOR of bits `0..=i`.
@@ -502,6 +635,7 @@ struct BlockMasks {
     /// `{ } [ ] : ,`
     structural: u64,
     space: u64,
+    newline: u64,
 }
 
 /// The byte classes of a 64-byte block.
@@ -516,11 +650,12 @@ fn block_masks(block: &[u8]) -> BlockMasks {
         unclean: 0,
         structural: 0,
         space: 0,
+        newline: 0,
     };
     for j in 0..4 {
         let chunk = &block[16 * j..16 * j + 16];
         // SAFETY: SSE2 is part of x86_64; the load reads the 16 bytes of `chunk` (unaligned load).
-        let (q, e, x, st, sp) = unsafe {
+        let (q, e, x, st, sp, nl) = unsafe {
             let v = _mm_loadu_si128(chunk.as_ptr() as *const __m128i);
             let eq = |c: u8| _mm_cmpeq_epi8(v, _mm_set1_epi8(c as i8));
             let quote = eq(b'"');
@@ -540,6 +675,7 @@ fn block_masks(block: &[u8]) -> BlockMasks {
                 _mm_movemask_epi8(unclean) as u16 as u64,
                 _mm_movemask_epi8(structural) as u16 as u64,
                 _mm_movemask_epi8(eq(b' ')) as u16 as u64,
+                _mm_movemask_epi8(eq(b'\n')) as u16 as u64,
             )
         };
         m.quote |= q << (16 * j);
@@ -547,6 +683,7 @@ fn block_masks(block: &[u8]) -> BlockMasks {
         m.unclean |= x << (16 * j);
         m.structural |= st << (16 * j);
         m.space |= sp << (16 * j);
+        m.newline |= nl << (16 * j);
     }
     m
 }
@@ -560,6 +697,7 @@ fn block_masks(block: &[u8]) -> BlockMasks {
         unclean: 0,
         structural: 0,
         space: 0,
+        newline: 0,
     };
     for (j, &c) in block[..64].iter().enumerate() {
         m.quote |= u64::from(c == b'"') << j;
@@ -567,6 +705,7 @@ fn block_masks(block: &[u8]) -> BlockMasks {
         m.unclean |= u64::from(!(0x20..0x80).contains(&c)) << j;
         m.structural |= u64::from(matches!(c, b'{' | b'}' | b'[' | b']' | b':' | b',')) << j;
         m.space |= u64::from(c == b' ') << j;
+        m.newline |= u64::from(c == b'\n') << j;
     }
     m
 }
@@ -1390,11 +1529,22 @@ mod tests {
             format!("{{\"é\":\"{}\",\"t\":\"\t\"}}   ", "[]{{}}:,".repeat(30)),
             "{".repeat(300),
         ];
-        for line in &lines {
+        let mut inputs: Vec<(String, bool)> = lines.iter().map(|l| (l.clone(), false)).collect();
+        // Ending at a newline: in the first block, on a block's first byte, in a later one.
+        for (line, after) in [
+            (&lines[0], "\n{}"),
+            (&"x".repeat(64), "\n"),
+            (&lines[2], "\n\n"),
+        ] {
+            inputs.push((format!("{line}{after}"), true));
+        }
+        inputs.push(("{".repeat(5000), true));
+        for (line, ends_at_newline) in &inputs {
             let b = line.as_bytes();
             let mut reference = ([0u64; INDEXED_WORDS], [0u64; INDEXED_WORDS]);
             let expected = index_with(
                 b,
+                *ends_at_newline,
                 &mut reference.0,
                 &mut reference.1,
                 block_masks,
@@ -1405,15 +1555,67 @@ mod tests {
                 let mut got = ([0u64; INDEXED_WORDS], [0u64; INDEXED_WORDS]);
                 if std::arch::is_x86_feature_detected!("avx2") {
                     // SAFETY: the CPU has AVX2.
-                    let verdict = unsafe { index_avx2(b, &mut got.0, &mut got.1) };
+                    let verdict =
+                        unsafe { index_avx2(b, *ends_at_newline, &mut got.0, &mut got.1) };
                     assert_eq!((verdict, got), (expected, reference), "avx2: {line}");
                 }
                 if std::arch::is_x86_feature_detected!("avx512bw") {
                     // SAFETY: the CPU has AVX-512BW.
-                    let verdict = unsafe { index_avx512(b, &mut got.0, &mut got.1) };
+                    let verdict =
+                        unsafe { index_avx512(b, *ends_at_newline, &mut got.0, &mut got.1) };
                     assert_eq!((verdict, got), (expected, reference), "avx512: {line}");
                 }
             }
+        }
+    }
+
+    /// Reading a line and finding its end in one pass gives what finding the newline first and
+    /// scanning the line gives.
+    #[test]
+    fn scan_line_agrees_with_finding_the_newline_first() {
+        let long = format!(r#"{{"a":"{}","b":2}}"#, "y".repeat(5000));
+        let exact = format!(r#"{{"a":"{}"}}"#, "z".repeat(64 - 8));
+        let lines = [
+            r#"{"a":1,"b":{"c":"x"}}"#,
+            "",
+            r#"{"a":"q\"uote","b":[1,2]}"#,
+            "{\"a\":1}\r",
+            r#"{"a":"é","b":null}"#,
+            r#"{"a":"unclosed}"#,
+            r#"{"a":1} junk"#,
+            "   ",
+            long.as_str(),
+            exact.as_str(),
+            r#"{"b":{"c":[true,false]},"a":-1.5e3}"#,
+        ];
+        let targets = FastTargets::new(&["a", "b.c"]);
+        for last_newline in [true, false] {
+            let mut data = lines.join("\n");
+            if last_newline {
+                data.push('\n');
+            }
+            let data = data.as_bytes();
+            let (mut got, mut expected) = (Vec::new(), Vec::new());
+            let mut index = ScanIndex::default();
+            let (mut pos, mut done) = (0, 0);
+            while pos < data.len() {
+                let end = memchr::memchr(b'\n', &data[pos..]).map_or(data.len(), |i| pos + i);
+                let verdict = scan_line(data, pos, &targets, &mut got, &mut index);
+                match verdict {
+                    LineScan::Done(e) => {
+                        assert_eq!(e, end);
+                        done += 1;
+                        let line = &data[pos..end];
+                        assert_eq!(scan(line, 0, &targets, &mut expected), Scan::Done);
+                        assert_eq!(got, expected, "{}", String::from_utf8_lossy(line));
+                    }
+                    LineScan::Ends(e) => assert_eq!(e, end),
+                    LineScan::Unknown => assert!(end - pos > INDEXED_BYTES),
+                }
+                pos = end + 1;
+            }
+            // The first, the 64-byte and the last line.
+            assert_eq!(done, 3);
         }
     }
 

@@ -1577,6 +1577,14 @@ impl RangeJob {
         let range_start = pos;
         let mut reported = range_start;
         let (mut next_literal, mut next_escape) = (None, None);
+        // A line that starts with `{` is scanned as it is searched for its end. Not with several
+        // literals to look for: they decide first whether the line is read at all.
+        let scan_as_found = sep == b'\n'
+            && self.layout.needs_json
+            && self
+                .prefilter
+                .as_ref()
+                .is_none_or(|p| p.literals.len() <= 1);
         while pos < boundary {
             if let Some(pre) = &self.prefilter
                 && pos > 0
@@ -1609,7 +1617,25 @@ impl RangeJob {
                     }
                 }
             }
-            let line_end = memchr::memchr(sep, &data[pos..]).map_or(data.len(), |i| pos + i);
+            let found = if scan_as_found && data.get(pos) == Some(&b'{') {
+                fastjson::scan_line(
+                    data,
+                    pos,
+                    &self.layout.fast_targets,
+                    &mut spans,
+                    &mut scan_index,
+                )
+            } else {
+                fastjson::LineScan::Unknown
+            };
+            let (line_end, scanned) = match found {
+                fastjson::LineScan::Done(end) => (end, true),
+                fastjson::LineScan::Ends(end) => (end, false),
+                fastjson::LineScan::Unknown => (
+                    memchr::memchr(sep, &data[pos..]).map_or(data.len(), |i| pos + i),
+                    false,
+                ),
+            };
             if self.input.bytes.changed() {
                 self.stats.note_problem(format!(
                     "{} changed while being read (it shrank); lines from byte {pos} on were not read",
@@ -1650,13 +1676,14 @@ impl RangeJob {
             };
             if let Some(start) = json_start {
                 let plain_json = start == 0;
-                if fastjson::scan_with(
-                    trimmed,
-                    start,
-                    &self.layout.fast_targets,
-                    &mut spans,
-                    &mut scan_index,
-                ) == fastjson::Scan::Done
+                if scanned
+                    || fastjson::scan_with(
+                        trimmed,
+                        start,
+                        &self.layout.fast_targets,
+                        &mut spans,
+                        &mut scan_index,
+                    ) == fastjson::Scan::Done
                 {
                     json_ok = true;
                     for (value, span) in values.iter_mut().zip(&spans) {
@@ -1695,7 +1722,11 @@ impl RangeJob {
             {
                 problem = Some("a JSON array, not an object".to_string());
             }
-            if problem.is_none() && self.layout.reads_message && std::str::from_utf8(line).is_err()
+            // A scanned line is printable ASCII.
+            if problem.is_none()
+                && self.layout.reads_message
+                && !scanned
+                && std::str::from_utf8(line).is_err()
             {
                 problem = Some("invalid UTF-8 (shown as U+FFFD)".to_string());
             }
