@@ -64,6 +64,45 @@ fn extraction(c: &mut Criterion, logs: &[u8]) {
             })
         });
     }
+    // Splitting and scanning together, as the scan reads the input: the newline searched for
+    // first, then the line scanned; or the line's end found by the scanner's own pass.
+    let targets = fastjson::FastTargets::new(&["user_id"]);
+    g.bench_function("split_then_scan", |b| {
+        let (mut spans, mut index) = (Vec::new(), fastjson::ScanIndex::default());
+        b.iter(|| {
+            let (mut pos, mut done) = (0, 0);
+            while pos < logs.len() {
+                let end = memchr::memchr(b'\n', &logs[pos..]).map_or(logs.len(), |i| pos + i);
+                let line = &logs[pos..end];
+                done += usize::from(
+                    fastjson::scan_with(line, 0, &targets, &mut spans, &mut index)
+                        == fastjson::Scan::Done,
+                );
+                pos = end + 1;
+            }
+            done
+        })
+    });
+    g.bench_function("scan_as_found", |b| {
+        let (mut spans, mut index) = (Vec::new(), fastjson::ScanIndex::default());
+        b.iter(|| {
+            let (mut pos, mut done) = (0, 0);
+            while pos < logs.len() {
+                let end = match fastjson::scan_line(logs, pos, &targets, &mut spans, &mut index) {
+                    fastjson::LineScan::Done(end) => {
+                        done += 1;
+                        end
+                    }
+                    fastjson::LineScan::Ends(end) => end,
+                    fastjson::LineScan::Unknown => {
+                        memchr::memchr(b'\n', &logs[pos..]).map_or(logs.len(), |i| pos + i)
+                    }
+                };
+                pos = end + 1;
+            }
+            done
+        })
+    });
     let targets = extract::Targets::new(&paths);
     g.bench_function("serde_json_walk", |b| {
         let mut out = Vec::new();
