@@ -72,7 +72,8 @@ struct Args {
     /// The lq binary (default: `lq` beside this program).
     #[arg(long, value_name = "PATH")]
     lq: Option<PathBuf>,
-    /// Also run the peers and compare answers and times.
+    /// Also run the peers and compare answers and times (the runs of each query alternate between
+    /// lq and the peers).
     #[arg(long)]
     compare: bool,
     /// Peers to run with --compare.
@@ -242,19 +243,8 @@ fn single(
         queries.len(),
         args.runs
     );
-    let mut lq_results = Vec::new();
-    for q in queries {
-        let mut cmd = lq_command(lq, &q.text, data);
-        let m = measure(&format!("lq {}", q.id), &mut cmd, args, args.runs)?;
-        eprintln!(
-            "lq {:>4}: {:.3} s ({:.2} GB/s)",
-            q.id,
-            m.wall,
-            bytes as f64 / m.wall / 1e9
-        );
-        lq_results.push(m);
-    }
     let mut peer_results: Vec<(String, Vec<Option<Measured>>)> = Vec::new();
+    let mut peer_commands: Vec<Vec<String>> = Vec::new();
     let mut failures: Vec<String> = Vec::new();
     let mut versions: Vec<String> = Vec::new();
     if args.compare {
@@ -264,28 +254,47 @@ fn single(
                 continue;
             };
             versions.push(version);
-            let mut results = Vec::new();
-            for q in queries {
-                if !is_bench_id(&q.id) {
-                    results.push(None);
-                    continue;
-                }
+            peer_results.push((peer.clone(), Vec::new()));
+            peer_commands.push(base);
+        }
+    }
+    let mut lq_results = Vec::new();
+    for q in queries {
+        let mut tools = vec![(format!("lq {}", q.id), lq_command(lq, &q.text, data))];
+        // Peers answer only the benchmark's own questions.
+        let peers_answer = is_bench_id(&q.id);
+        if peers_answer {
+            for ((peer, _), base) in peer_results.iter().zip(&peer_commands) {
                 let mut cmd = Command::new(&base[0]);
                 cmd.args(&base[1..]).arg(data).arg(&q.id);
-                // A peer that fails is reported; the others still run.
-                match measure(&format!("{peer} {}", q.id), &mut cmd, args, args.runs) {
-                    Ok(m) => {
-                        eprintln!("{peer} {:>4}: {:.3} s", q.id, m.wall);
-                        results.push(Some(m));
-                    }
-                    Err(e) => {
-                        eprintln!("{e}");
-                        failures.push(e.to_string());
-                        results.push(None);
-                    }
-                }
+                tools.push((format!("{peer} {}", q.id), cmd));
             }
-            peer_results.push((peer.clone(), results));
+        }
+        let mut measured = measure_alternating(&mut tools, args, args.runs).into_iter();
+        let m = measured
+            .next()
+            .ok_or_else(|| BenchError::Setup("no lq run".into()))??;
+        eprintln!(
+            "lq {:>4}: {:.3} s ({:.2} GB/s)",
+            q.id,
+            m.wall,
+            bytes as f64 / m.wall / 1e9
+        );
+        lq_results.push(m);
+        for (peer, results) in &mut peer_results {
+            // A peer that fails is reported; the others still run.
+            match measured.next().filter(|_| peers_answer) {
+                Some(Ok(m)) => {
+                    eprintln!("{peer} {:>4}: {:.3} s", q.id, m.wall);
+                    results.push(Some(m));
+                }
+                Some(Err(e)) => {
+                    eprintln!("{e}");
+                    failures.push(e.to_string());
+                    results.push(None);
+                }
+                None => results.push(None),
+            }
         }
     }
     let load_after = loadavg();
@@ -465,30 +474,52 @@ fn loadavg() -> String {
 }
 
 /// Runs a command `warmup` + `runs` times (a slow one fewer) and takes medians.
-fn measure(
-    what: &str,
-    cmd: &mut Command,
+/// Medians of the timed runs of each command, the commands' runs alternating: each round runs
+/// every command once, so that a slow minute of a shared machine falls on all of them alike. A
+/// command that fails drops out with its error; one slower than `--slow-peer-seconds` gets a
+/// single timed run.
+fn measure_alternating(
+    tools: &mut [(String, Command)],
     args: &Args,
     runs: usize,
-) -> Result<Measured, BenchError> {
+) -> Vec<Result<Measured, BenchError>> {
+    let mut timed: Vec<Result<Vec<Run>, BenchError>> =
+        tools.iter().map(|_| Ok(Vec::new())).collect();
+    // Measured once already (slow): out of the rounds.
+    let mut alone = vec![false; tools.len()];
     for _ in 0..args.warmup {
-        let first = run_once(what, cmd, args.cpus)?;
-        if first.wall > args.slow_peer_seconds {
-            // Slow: one more, timed, is all it gets.
-            let r = run_once(what, cmd, args.cpus)?;
-            return Ok(summarise(vec![r]));
+        for (i, (what, cmd)) in tools.iter_mut().enumerate() {
+            if alone[i] || timed[i].is_err() {
+                continue;
+            }
+            match run_once(what, cmd, args.cpus) {
+                Ok(first) if first.wall > args.slow_peer_seconds => {
+                    timed[i] = run_once(what, cmd, args.cpus).map(|r| vec![r]);
+                    alone[i] = true;
+                }
+                Ok(_) => {}
+                Err(e) => timed[i] = Err(e),
+            }
         }
     }
-    let mut all = Vec::with_capacity(runs);
-    for i in 0..runs.max(1) {
-        let r = run_once(what, cmd, args.cpus)?;
-        let slow = r.wall > args.slow_peer_seconds;
-        all.push(r);
-        if slow && i == 0 {
-            break;
+    for round in 0..runs.max(1) {
+        for (i, (what, cmd)) in tools.iter_mut().enumerate() {
+            if alone[i] {
+                continue;
+            }
+            let Ok(done) = &mut timed[i] else {
+                continue;
+            };
+            match run_once(what, cmd, args.cpus) {
+                Ok(r) => {
+                    alone[i] = round == 0 && r.wall > args.slow_peer_seconds;
+                    done.push(r);
+                }
+                Err(e) => timed[i] = Err(e),
+            }
         }
     }
-    Ok(summarise(all))
+    timed.into_iter().map(|t| t.map(summarise)).collect()
 }
 
 fn median(mut v: Vec<f64>) -> f64 {
@@ -782,7 +813,7 @@ fn report(
     let mib = |b: u64| b as f64 / (1024.0 * 1024.0);
     let mut out = String::new();
     out.push_str(&format!(
-        "# lq-bench\n\nData: `{}`, {bytes} bytes, {lines} lines. Machine: {}. Load average (1/5/15 min) before: {}, after: {}.\nEach cell: median of {} timed runs after {} warm-up (a peer slower than {} s: one run), whole process, start-up included. Peak memory: anonymous (RSS minus file pages of the mapped input) / total RSS, MiB. {}\n\n",
+        "# lq-bench\n\nData: `{}`, {bytes} bytes, {lines} lines. Machine: {}. Load average (1/5/15 min) before: {}, after: {}.\nEach cell: median of {} timed runs after {} warm-up (a peer slower than {} s: one run), whole process, start-up included; the runs of each query alternate between lq and the peers. Peak memory: anonymous (RSS minus file pages of the mapped input) / total RSS, MiB. {}\n\n",
         data.display(),
         machine(args.cpus),
         load.0,
