@@ -37,11 +37,71 @@ pub fn glob_to_regex(glob: &str) -> String {
     re
 }
 
+/// A `parse` glob matched directly: each literal piece found with a substring search from where
+/// the previous one ended. That is the match of [`glob_to_regex`]'s expression: its leftmost
+/// match starts at the first occurrence of the first piece, and each lazy `*` ends at the first
+/// occurrence of the next piece (if the rest cannot match after the first occurrence, it cannot
+/// after a later one either).
+///
+/// ```
+/// let glob = lq_plan::extract::Glob::new("user=*, id=*");
+/// let mut spans = Vec::new();
+/// assert!(glob.captures("x user=ann, id=7 y", &mut spans));
+/// assert_eq!(spans, [(7, 10), (15, 18)]);
+/// assert!(!glob.captures("user=ann", &mut spans));
+/// ```
+#[derive(Debug, Clone)]
+pub struct Glob {
+    /// The literal text before, between and after the `*`s.
+    pieces: Vec<memchr::memmem::Finder<'static>>,
+}
+
+impl Glob {
+    /// Compiles a glob (`*` captures; everything else is literal).
+    pub fn new(glob: &str) -> Glob {
+        Glob {
+            pieces: glob
+                .split('*')
+                .map(|p| memchr::memmem::Finder::new(p.as_bytes()).into_owned())
+                .collect(),
+        }
+    }
+
+    /// Whether `text` matches; `spans` gets the byte range each `*` captured.
+    pub fn captures(&self, text: &str, spans: &mut Vec<(usize, usize)>) -> bool {
+        spans.clear();
+        let b = text.as_bytes();
+        let Some((first, rest)) = self.pieces.split_first() else {
+            return false;
+        };
+        let Some(start) = first.find(b) else {
+            return false;
+        };
+        let mut pos = start + first.needle().len();
+        for (i, piece) in rest.iter().enumerate() {
+            if i + 1 == rest.len() && piece.needle().is_empty() {
+                // A `*` that ends the pattern takes the rest.
+                spans.push((pos, b.len()));
+                pos = b.len();
+                continue;
+            }
+            let Some(at) = piece.find(&b[pos..]) else {
+                return false;
+            };
+            spans.push((pos, pos + at));
+            pos += at + piece.needle().len();
+        }
+        true
+    }
+}
+
 /// `lq_parse(text)`: a struct of the captured fields (null when the pattern does not match), or
 /// with `multi` a list of such structs, one per match.
 #[derive(Debug)]
 pub struct ParseFn {
     regex: Regex,
+    /// For a glob: the same match without the regex engine.
+    glob: Option<Glob>,
     /// Output field names, and the capture group each one reads.
     outputs: Vec<(String, usize)>,
     multi: bool,
@@ -65,15 +125,86 @@ impl std::hash::Hash for ParseFn {
     }
 }
 
+/// Where a match's groups are: the regex's capture slots or the glob's spans.
+struct Captured {
+    slots: regex::CaptureLocations,
+    spans: Vec<(usize, usize)>,
+}
+
 impl ParseFn {
     /// A parser extracting `outputs` (name, capture group) with `regex`.
     pub fn udf(regex: Regex, outputs: Vec<(String, usize)>, multi: bool) -> Arc<ScalarUDF> {
         Arc::new(ScalarUDF::new_from_impl(ParseFn {
             regex,
+            glob: None,
             outputs,
             multi,
             signature: Signature::any(1, Volatility::Immutable),
         }))
+    }
+
+    /// A parser for a glob: `regex` is [`glob_to_regex`] of it (it names the function's identity
+    /// and its capture groups), and the captures come from [`Glob`].
+    pub fn glob_udf(glob: &str, regex: Regex, outputs: Vec<(String, usize)>) -> Arc<ScalarUDF> {
+        Arc::new(ScalarUDF::new_from_impl(ParseFn {
+            regex,
+            glob: Some(Glob::new(glob)),
+            outputs,
+            multi: false,
+            signature: Signature::any(1, Volatility::Immutable),
+        }))
+    }
+
+    /// One match per value: the capture slots are reused from row to row and the columns built
+    /// directly (no per-row allocation or builder downcast).
+    fn parse_once(
+        &self,
+        texts: &datafusion::arrow::array::StringArray,
+        fields: Fields,
+    ) -> Result<ArrayRef> {
+        let mut columns: Vec<StringBuilder> = (0..self.outputs.len())
+            .map(|_| StringBuilder::with_capacity(texts.len(), 0))
+            .collect();
+        let mut matched = NullBufferBuilder::new(texts.len());
+        let mut found = Captured {
+            slots: self.regex.capture_locations(),
+            spans: Vec::new(),
+        };
+        for v in texts.iter() {
+            let text = v.filter(|s| self.find(s, &mut found));
+            for (column, (_, group)) in columns.iter_mut().zip(&self.outputs) {
+                let span = text.zip(self.group(&found, *group));
+                column.append_option(span.map(|(s, (a, e))| &s[a..e]));
+            }
+            matched.append(text.is_some());
+        }
+        let columns: Vec<ArrayRef> = columns
+            .iter_mut()
+            .map(|c| Arc::new(c.finish()) as ArrayRef)
+            .collect();
+        Ok(Arc::new(StructArray::try_new(
+            fields,
+            columns,
+            matched.finish(),
+        )?))
+    }
+
+    /// Matches `text` once, leaving the captures in `found`.
+    fn find(&self, text: &str, found: &mut Captured) -> bool {
+        match &self.glob {
+            Some(glob) => glob.captures(text, &mut found.spans),
+            None => self.regex.captures_read(&mut found.slots, text).is_some(),
+        }
+    }
+
+    /// The byte range capture group `group` took in the last [`ParseFn::find`].
+    fn group(&self, found: &Captured, group: usize) -> Option<(usize, usize)> {
+        match &self.glob {
+            Some(_) => group
+                .checked_sub(1)
+                .and_then(|g| found.spans.get(g).copied()),
+            None => found.slots.get(group),
+        }
     }
 
     fn fields(&self) -> Fields {
@@ -129,51 +260,31 @@ impl ScalarUDFImpl for ParseFn {
         let texts = texts_of(&arrays[0])?;
         let fields = self.fields();
         let n = self.outputs.len();
-        let array: ArrayRef = if self.multi {
-            let mut b = ListBuilder::new(struct_builder(&fields)).with_field(Arc::new(Field::new(
-                "item",
-                DataType::Struct(fields.clone()),
-                true,
-            )));
-            for v in texts.iter() {
-                let mut any = false;
-                if let Some(s) = v {
-                    for caps in self.regex.captures_iter(s) {
-                        let vals = self
-                            .outputs
-                            .iter()
-                            .map(|(_, g)| caps.get(*g).map(|m| m.as_str()))
-                            .collect();
-                        append_struct(b.values(), Some(vals), n);
-                        any = true;
+        let array: ArrayRef =
+            if self.multi {
+                let mut b = ListBuilder::new(struct_builder(&fields)).with_field(Arc::new(
+                    Field::new("item", DataType::Struct(fields.clone()), true),
+                ));
+                for v in texts.iter() {
+                    let mut any = false;
+                    if let Some(s) = v {
+                        for caps in self.regex.captures_iter(s) {
+                            let vals = self
+                                .outputs
+                                .iter()
+                                .map(|(_, g)| caps.get(*g).map(|m| m.as_str()))
+                                .collect();
+                            append_struct(b.values(), Some(vals), n);
+                            any = true;
+                        }
                     }
+                    // No match: the record stays, without the fields.
+                    b.append(any);
                 }
-                // No match: the record stays, without the fields.
-                b.append(any);
-            }
-            Arc::new(b.finish())
-        } else {
-            // One match per value: the capture slots are reused from row to row and the
-            // columns built directly (no per-row allocation or builder downcast).
-            let mut columns: Vec<StringBuilder> = (0..n)
-                .map(|_| StringBuilder::with_capacity(texts.len(), 0))
-                .collect();
-            let mut matched = NullBufferBuilder::new(texts.len());
-            let mut slots = self.regex.capture_locations();
-            for v in texts.iter() {
-                let text = v.filter(|s| self.regex.captures_read(&mut slots, s).is_some());
-                for (column, (_, group)) in columns.iter_mut().zip(&self.outputs) {
-                    column
-                        .append_option(text.and_then(|s| slots.get(*group).map(|(a, e)| &s[a..e])));
-                }
-                matched.append(text.is_some());
-            }
-            let columns: Vec<ArrayRef> = columns
-                .iter_mut()
-                .map(|c| Arc::new(c.finish()) as ArrayRef)
-                .collect();
-            Arc::new(StructArray::try_new(fields, columns, matched.finish())?) as ArrayRef
-        };
+                Arc::new(b.finish())
+            } else {
+                self.parse_once(&texts, fields)?
+            };
         Ok(ColumnarValue::Array(array))
     }
 }
@@ -413,6 +524,54 @@ pub mod json {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The direct glob match captures what the regex of [`glob_to_regex`] captures, on random
+    /// globs (empty pieces, adjacent and trailing `*`s) and texts (repeats, newlines, non-ASCII).
+    #[test]
+    fn glob_matches_as_its_regex_does() {
+        let mut seed = 0x2545_f491_4f6c_dd1du64;
+        let mut next = |n: usize| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed % n as u64) as usize
+        };
+        let alphabet = ["a", "b", "ab", " ", "\n", "é", "."];
+        let (mut matched, mut missed) = (0, 0);
+        for _ in 0..20_000 {
+            let glob: String = (0..next(6))
+                .map(|_| {
+                    if next(3) == 0 {
+                        "*"
+                    } else {
+                        alphabet[next(alphabet.len())]
+                    }
+                })
+                .collect();
+            let text: String = (0..next(12))
+                .map(|_| alphabet[next(alphabet.len())])
+                .collect();
+            let re = Regex::new(&glob_to_regex(&glob)).unwrap();
+            let mut spans = Vec::new();
+            let got = Glob::new(&glob).captures(&text, &mut spans);
+            let expected = re.captures(&text).map(|c| {
+                (1..c.len())
+                    .map(|g| c.get(g).map(|m| (m.start(), m.end())).unwrap())
+                    .collect::<Vec<_>>()
+            });
+            assert_eq!(
+                got.then_some(spans),
+                expected,
+                "glob {glob:?} text {text:?}"
+            );
+            if got {
+                matched += 1;
+            } else {
+                missed += 1;
+            }
+        }
+        assert!(matched > 1000 && missed > 1000, "{matched} {missed}");
+    }
 
     #[test]
     fn globs() {

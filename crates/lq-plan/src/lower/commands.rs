@@ -48,7 +48,7 @@ impl Lowering {
                     .map(|(i, n)| (n.name.clone(), i + 1))
                     .collect();
                 (
-                    crate::extract::ParseFn::udf(regex, outputs, false),
+                    crate::extract::ParseFn::glob_udf(pattern, regex, outputs),
                     names.iter().map(|n| n.name.clone()).collect(),
                     false,
                 )
