@@ -473,7 +473,6 @@ fn loadavg() -> String {
         .unwrap_or_else(|_| "?".into())
 }
 
-/// Runs a command `warmup` + `runs` times (a slow one fewer) and takes medians.
 /// Medians of the timed runs of each command, the commands' runs alternating: each round runs
 /// every command once, so that a slow minute of a shared machine falls on all of them alike. A
 /// command that fails drops out with its error; one slower than `--slow-peer-seconds` gets a
