@@ -82,8 +82,7 @@ impl Glob {
             if i + 1 == rest.len() && piece.needle().is_empty() {
                 // A `*` that ends the pattern takes the rest.
                 spans.push((pos, b.len()));
-                pos = b.len();
-                continue;
+                break;
             }
             let Some(at) = piece.find(&b[pos..]) else {
                 return false;
