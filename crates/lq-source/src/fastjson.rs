@@ -54,8 +54,8 @@ struct Node {
 }
 
 impl Node {
-    /// False when `key` leads to no child, as a label or a dotted path, judged from the two
-    /// summary words only (no label is read).
+    /// False only when `key` surely leads to no child, as a label or a dotted path; judged from
+    /// the two summary words alone (no label is read), so true may still lead nowhere.
     #[inline(always)]
     fn may_lead_to(&self, key: &[u8]) -> bool {
         self.child_bits & key_bit(key) != 0 || self.may_be_dotted(key)
