@@ -5,7 +5,7 @@ use datafusion::arrow::datatypes::DataType;
 use datafusion::functions::expr_fn as f;
 use datafusion::functions_aggregate::expr_fn as agg;
 use datafusion::logical_expr::expr::Case;
-use datafusion::logical_expr::{Expr, cast, lit};
+use datafusion::logical_expr::{Expr, ExprFunctionExt, cast, lit};
 use lq_syntax::ast::{Duration, Expr as AstExpr, ExprKind, TimeUnit};
 use lq_syntax::{Diagnostic, Span};
 
@@ -1014,13 +1014,20 @@ pub(crate) fn lower_aggregate(
             let pick = |e: Expr| if is_min { agg::min(e) } else { agg::max(e) };
             match t.kind {
                 // Text: the numeric extreme when any value is a number, else the textual one.
-                Kind::Text => (
-                    f::coalesce(vec![
-                        udf::LQ_TEXT.call(vec![pick(udf::LQ_NUM.call(vec![t.expr.clone()]))]),
-                        pick(t.expr),
-                    ]),
-                    Kind::Text,
-                ),
+                // The textual one is needed only when no value is a number, so it reads only the
+                // values that are not (on numeric fields: none, instead of comparing every
+                // value's text).
+                Kind::Text => {
+                    let number = udf::LQ_NUM.call(vec![t.expr.clone()]);
+                    let textual = pick(t.expr)
+                        .filter(number.clone().is_null())
+                        .build()
+                        .map_err(|e| Diagnostic::new(e.to_string(), whole.span))?;
+                    (
+                        f::coalesce(vec![udf::LQ_TEXT.call(vec![pick(number)]), textual]),
+                        Kind::Text,
+                    )
+                }
                 Kind::Bool => (pick(to_number(t)), Kind::Number),
                 kind => (pick(t.expr), kind),
             }
