@@ -43,6 +43,11 @@ pub fn epoch_to_millis(value: f64) -> Option<i64> {
 /// assert_eq!(parse_timestamp_text("yesterday"), None);
 /// ```
 pub fn parse_timestamp_text(text: &str) -> Option<i64> {
+    // Tried before trimming (`trim` decodes characters from both ends): it accepts no surrounding
+    // space, so what it accepts trims to itself.
+    if let Some(ms) = fast_utc(text.as_bytes()) {
+        return Some(ms);
+    }
     let text = text.trim();
     if let Some(ms) = fast_utc(text.as_bytes()) {
         return Some(ms);
@@ -102,32 +107,48 @@ fn days_from_civil(year: i64, month: u32, day: u32) -> Option<i64> {
     Some(era * 146_097 + day_of_era - 719_468)
 }
 
-/// The common `YYYY-MM-DDTHH:MM:SS[.fff]Z` shape without a general parser.
+/// The common `YYYY-MM-DDTHH:MM:SS[.fff]Z` shape without a general parser. The first sixteen
+/// bytes are read as two words: their separators checked in place, their digits checked and
+/// paired eight at a time (a fifth of the instructions of a digit-by-digit loop).
 fn fast_utc(b: &[u8]) -> Option<i64> {
-    if b.len() < 20
-        || *b.last()? != b'Z'
-        || b[4] != b'-'
-        || b[7] != b'-'
-        || b[13] != b':'
-        || b[16] != b':'
-    {
+    if b.len() < 20 || *b.last()? != b'Z' || b[16] != b':' {
         return None;
     }
-    if b[10] != b'T' && b[10] != b' ' {
-        return None;
-    }
-    let num = |r: std::ops::Range<usize>| -> Option<u32> {
-        let mut v = 0u32;
-        for &c in &b[r] {
-            if !c.is_ascii_digit() {
-                return None;
-            }
-            v = v * 10 + u32::from(c - b'0');
-        }
-        Some(v)
+    let word = |at: usize| {
+        let mut w = [0u8; 8];
+        w.copy_from_slice(&b[at..at + 8]);
+        u64::from_le_bytes(w)
     };
-    let (year, month, day) = (num(0..4)?, num(5..7)?, num(8..10)?);
-    let (hour, minute, second) = (num(11..13)?, num(14..16)?, num(17..19)?);
+    let byte = |w: u64, i: u32| (w >> (8 * i)) as u8;
+    // `YYYY-MM-` and `DDTHH:MM` (or `DD HH:MM`).
+    let (date, clock) = (word(0), word(8));
+    if byte(date, 4) != b'-' || byte(date, 7) != b'-' || byte(clock, 5) != b':' {
+        return None;
+    }
+    if byte(clock, 2) != b'T' && byte(clock, 2) != b' ' {
+        return None;
+    }
+    // The separators become `0` digits, so that each word is eight digits.
+    const ZEROS: u64 = 0x3030_3030_3030_3030;
+    let date = (date & 0x00FF_FF00_FFFF_FFFF) | (ZEROS & !0x00FF_FF00_FFFF_FFFF);
+    let clock = (clock & 0xFFFF_00FF_FF00_FFFF) | (ZEROS & !0xFFFF_00FF_FF00_FFFF);
+    if not_digits(date) | not_digits(clock) != 0 {
+        return None;
+    }
+    // Byte i of a pair word is 10 × digit i + digit i+1 (at most 99: no carry between bytes).
+    let pairs = |w: u64| {
+        let d = w - ZEROS;
+        d * 10 + (d >> 8)
+    };
+    let (date, clock) = (pairs(date), pairs(clock));
+    let year = u32::from(byte(date, 0)) * 100 + u32::from(byte(date, 2));
+    let (month, day) = (u32::from(byte(date, 5)), u32::from(byte(clock, 0)));
+    let (hour, minute) = (u32::from(byte(clock, 3)), u32::from(byte(clock, 6)));
+    let (tens, ones) = (b[17].wrapping_sub(b'0'), b[18].wrapping_sub(b'0'));
+    if tens > 9 || ones > 9 {
+        return None;
+    }
+    let second = u32::from(tens) * 10 + u32::from(ones);
     let mut millis = 0u32;
     let rest = &b[19..b.len() - 1];
     if !rest.is_empty() {
@@ -153,6 +174,15 @@ fn fast_utc(b: &[u8]) -> Option<i64> {
             + i64::from(hour * 3600 + minute * 60 + second) * 1000
             + i64::from(millis),
     )
+}
+
+/// Nonzero unless all eight bytes of `w` are ASCII digits: a byte is a digit when its high nibble
+/// is 3 both as it is and plus 6 (`0x3A`..`0x3F` become `0x40`..). Adding 6 carries into the next
+/// byte only from a byte of `0xFA` or more, which is itself flagged.
+fn not_digits(w: u64) -> u64 {
+    const HIGH: u64 = 0xF0F0_F0F0_F0F0_F0F0;
+    const THREES: u64 = 0x3030_3030_3030_3030;
+    ((w & HIGH) ^ THREES) | ((w.wrapping_add(0x0606_0606_0606_0606) & HIGH) ^ THREES)
 }
 
 /// The text inside the first `[...]` of a line head.
@@ -229,6 +259,53 @@ pub fn leading_timestamp(line: &[u8], syslog_year: i32) -> Option<i64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Text with surrounding whitespace gives the time of the text without it.
+    #[test]
+    fn surrounding_whitespace_is_trimmed() {
+        for time in [
+            "2024-03-15T00:00:04.051Z",
+            "2024-03-15 00:00:04.051Z",
+            "2024-03-15 01:00:04.051+01:00",
+        ] {
+            let expected = parse_timestamp_text(time);
+            assert!(expected.is_some(), "{time}");
+            for (before, after) in [(" ", ""), ("", " "), ("\t", "\n"), ("\u{a0}", "\u{3000}")] {
+                let padded = format!("{before}{time}{after}");
+                assert_eq!(parse_timestamp_text(&padded), expected, "{padded:?}");
+            }
+        }
+    }
+
+    /// Whatever the fast path accepts, chrono reads as the same time: each byte of valid
+    /// timestamps replaced by digits, separators and other bytes.
+    #[test]
+    fn fast_path_accepts_only_what_chrono_reads_alike() {
+        let mut accepted = 0;
+        for time in [
+            "2024-03-15T23:59:60.999Z",
+            "1999-12-31 00:00:00Z",
+            "2000-02-29T12:34:56.7Z",
+        ] {
+            for at in 0..time.len() {
+                for replacement in [b'0', b'5', b'9', b'/', b':', b'-', b'T', b' ', b'a', 0xFF] {
+                    let mut bytes = time.as_bytes().to_vec();
+                    bytes[at] = replacement;
+                    let Some(fast) = fast_utc(&bytes) else {
+                        continue;
+                    };
+                    accepted += 1;
+                    let text = String::from_utf8(bytes).expect("accepted text is ASCII");
+                    let slow = DateTime::parse_from_rfc3339(&text)
+                        .or_else(|_| DateTime::parse_from_rfc3339(&text.replacen(' ', "T", 1)))
+                        .map(|t| t.timestamp_millis());
+                    assert_eq!(Ok(fast), slow, "{text}");
+                }
+            }
+        }
+        // Digits replaced by digits (and unchanged bytes) are accepted when the date is valid.
+        assert!(accepted > 100, "{accepted}");
+    }
 
     #[test]
     fn fast_path_agrees_with_chrono() {
