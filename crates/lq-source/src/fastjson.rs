@@ -169,10 +169,12 @@ impl FastTargets {
         if n.child_bits & key_bit(segment) == 0 {
             return None;
         }
-        n.children
-            .iter()
-            .find(|(label, _)| same_key(label, segment))
-            .map(|(_, c)| *c)
+        for (label, c) in &n.children {
+            if same_key(label, segment) {
+                return Some(*c);
+            }
+        }
+        None
     }
 
     /// The node a JSON key leads to from `node`; a key with dots (`"a.b": ...`) walks several.
@@ -293,13 +295,15 @@ fn walk_tokens(
     targets: &FastTargets,
     out: &mut Vec<Span>,
 ) -> bool {
+    let tokens = &tokens[..line.len().div_ceil(64).min(INDEXED_WORDS)];
     let mut walk = TokenWalk {
         b: line,
         quotes,
         tokens,
-        word: 0,
-        bits: tokens[0],
-        words: line.len().div_ceil(64),
+        cursor: Cursor {
+            word: 0,
+            bits: tokens.first().copied().unwrap_or(0),
+        },
         targets,
         out,
     };
@@ -1001,37 +1005,56 @@ impl Scanner<'_, '_> {
 struct TokenWalk<'a, 'o> {
     b: &'a [u8],
     quotes: &'a [u64; INDEXED_WORDS],
-    tokens: &'a [u64; INDEXED_WORDS],
-    /// The word of `tokens` being read, and its bits not yet visited.
-    word: usize,
-    bits: u64,
-    /// Words of `tokens` that cover the line.
-    words: usize,
+    /// The words of the token index that cover the line.
+    tokens: &'a [u64],
+    cursor: Cursor,
     targets: &'a FastTargets,
     out: &'o mut Vec<Span>,
 }
 
-impl TokenWalk<'_, '_> {
+/// Where a [`TokenWalk`] is: the word of the token index being read, and its bits not yet
+/// visited. The loops that visit most tokens ([`TokenWalk::object`], [`TokenWalk::skip_container`])
+/// copy it into a local, which the compiler keeps in registers: read and written through `self`
+/// it was loaded and stored at every token (~3 of each token's ~9 instructions), since the calls
+/// in those loops could see it.
+#[derive(Clone, Copy)]
+struct Cursor {
+    word: usize,
+    bits: u64,
+}
+
+impl Cursor {
     /// The next token start.
     #[inline(always)]
-    fn next(&mut self) -> Option<usize> {
+    fn next(&mut self, tokens: &[u64]) -> Option<usize> {
         while self.bits == 0 {
             self.word += 1;
-            if self.word >= self.words {
-                return None;
-            }
-            self.bits = self.tokens[self.word];
+            self.bits = *tokens.get(self.word)?;
         }
         let at = self.word * 64 + self.bits.trailing_zeros() as usize;
         self.bits &= self.bits - 1;
         Some(at)
     }
 
+    /// The next token start and its byte.
+    #[inline(always)]
+    fn next_byte(&mut self, tokens: &[u64], b: &[u8]) -> Option<(usize, u8)> {
+        let at = self.next(tokens)?;
+        Some((at, *b.get(at)?))
+    }
+}
+
+impl TokenWalk<'_, '_> {
+    /// The next token start.
+    #[inline(always)]
+    fn next(&mut self) -> Option<usize> {
+        self.cursor.next(self.tokens)
+    }
+
     /// The next token's byte.
     #[inline(always)]
     fn next_byte(&mut self) -> Option<(usize, u8)> {
-        let at = self.next()?;
-        Some((at, *self.b.get(at)?))
+        self.cursor.next_byte(self.tokens, self.b)
     }
 
     /// The closing quote of the string opened at `open`.
@@ -1039,7 +1062,7 @@ impl TokenWalk<'_, '_> {
     fn closing_quote(&self, open: usize) -> Option<usize> {
         let from = open + 1;
         let mut w = from / 64;
-        let words = &self.quotes[..self.words];
+        let words = &self.quotes[..self.tokens.len()];
         let mut bits = *words.get(w)? & (!0u64 << (from % 64));
         while bits == 0 {
             w += 1;
@@ -1096,11 +1119,24 @@ impl TokenWalk<'_, '_> {
     /// the time in cachegrind's branch simulation.
     #[inline(always)]
     fn discard(&mut self, at: usize, depth: usize) -> Option<()> {
+        let mut cursor = self.cursor;
+        self.discard_from(&mut cursor, at, depth)?;
+        self.cursor = cursor;
+        Some(())
+    }
+
+    /// [`Self::discard`] with the cursor in a local (see [`Cursor`]). A container is skipped
+    /// out of line: inlined, its loop doubled the stack spills of the loop around it.
+    #[inline(always)]
+    fn discard_from(&mut self, cursor: &mut Cursor, at: usize, depth: usize) -> Option<()> {
         let v = self.b[at];
         if v == b'"' {
             Some(())
         } else if v == b'{' || v == b'[' {
-            self.skip_container(v, depth).map(|_| ())
+            self.cursor = *cursor;
+            self.skip_container(v, depth)?;
+            *cursor = self.cursor;
+            Some(())
         } else {
             self.scalar(at).map(|_| ())
         }
@@ -1110,9 +1146,19 @@ impl TokenWalk<'_, '_> {
     /// follow the grammar (a member is a string, `:` and a value; members and elements are
     /// separated by `,`), but no key is read. The index of its closing bracket.
     fn skip_container(&mut self, open: u8, depth: usize) -> Option<usize> {
+        let mut cursor = self.cursor;
+        let close = self.skip_container_from(&mut cursor, open, depth)?;
+        self.cursor = cursor;
+        Some(close)
+    }
+
+    /// [`Self::skip_container`] with the cursor in a local (see [`Cursor`]).
+    #[inline(always)]
+    fn skip_container_from(&self, cursor: &mut Cursor, open: u8, depth: usize) -> Option<usize> {
         if depth >= MAX_DEPTH {
             return None;
         }
+        let (b, tokens) = (self.b, self.tokens);
         // The opening brackets of the containers entered, innermost last.
         let mut stack = [0u8; MAX_DEPTH];
         stack[0] = open;
@@ -1121,7 +1167,7 @@ impl TokenWalk<'_, '_> {
         let mut opened = true;
         loop {
             // A member or element, or (when just opened) the closing bracket.
-            let (at, c) = self.next_byte()?;
+            let (at, c) = cursor.next_byte(tokens, b)?;
             let in_object = stack[levels - 1] == b'{';
             if opened && c == if in_object { b'}' } else { b']' } {
                 levels -= 1;
@@ -1130,15 +1176,15 @@ impl TokenWalk<'_, '_> {
                 }
             } else {
                 let value = if in_object {
-                    if c != b'"' || self.next_byte()?.1 != b':' {
+                    if c != b'"' || cursor.next_byte(tokens, b)?.1 != b':' {
                         return None;
                     }
-                    self.next()?
+                    cursor.next(tokens)?
                 } else {
                     at
                 };
                 // Tested in order of likelihood: conditional branches, not a jump table.
-                let v = self.b[value];
+                let v = b[value];
                 if v == b'"' {
                 } else if v == b'{' || v == b'[' {
                     if depth + levels >= MAX_DEPTH {
@@ -1156,7 +1202,7 @@ impl TokenWalk<'_, '_> {
             }
             // After a value: a comma, or closing brackets (several levels may end here).
             loop {
-                let (at, c) = self.next_byte()?;
+                let (at, c) = cursor.next_byte(tokens, b)?;
                 if c == b',' {
                     opened = false;
                     break;
@@ -1209,40 +1255,52 @@ impl TokenWalk<'_, '_> {
         // by these two words alone.
         let targets = self.targets;
         let here = &targets.nodes[node];
-        let (mut at, mut c) = self.next_byte()?;
+        let (b, tokens) = (self.b, self.tokens);
+        // In a local except around the call for a requested value (see [`Cursor`]); a failed
+        // walk leaves `self.cursor` behind, but then the whole line is left to serde_json.
+        let mut cursor = self.cursor;
+        let (mut at, mut c) = cursor.next_byte(tokens, b)?;
         if c == b'}' {
+            self.cursor = cursor;
             return Some(at);
         }
         loop {
             if c != b'"' {
                 return None;
             }
-            let (colon, after_key) = self.next_byte()?;
+            let (colon, after_key) = cursor.next_byte(tokens, b)?;
             if after_key != b':' {
                 return None;
             }
             // The string's interior holds no token, so the token after its opening quote comes
             // after its closing one: in compact JSON the closing quote is right before the colon.
-            let close = if colon > at + 1 && self.b[colon - 1] == b'"' {
+            let close = if colon > at + 1 && b[colon - 1] == b'"' {
                 colon - 1
             } else {
                 self.closing_quote(at)?
             };
-            let key = &self.b[at + 1..close];
-            let value = self.next()?;
+            let key = &b[at + 1..close];
+            let value = cursor.next(tokens)?;
             let child = if here.may_lead_to(key) {
                 targets.lookup(node, key)
             } else {
                 None
             };
             match child {
-                Some(child) => self.value(child, value, depth).map(|_| ())?,
-                None => self.discard(value, depth + 1)?,
+                Some(child) => {
+                    self.cursor = cursor;
+                    self.value(child, value, depth)?;
+                    cursor = self.cursor;
+                }
+                None => self.discard_from(&mut cursor, value, depth + 1)?,
             };
-            let (end, sep) = self.next_byte()?;
+            let (end, sep) = cursor.next_byte(tokens, b)?;
             match sep {
-                b',' => (at, c) = self.next_byte()?,
-                b'}' => return Some(end),
+                b',' => (at, c) = cursor.next_byte(tokens, b)?,
+                b'}' => {
+                    self.cursor = cursor;
+                    return Some(end);
+                }
                 _ => return None,
             }
         }
