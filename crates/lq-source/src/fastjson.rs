@@ -51,6 +51,9 @@ struct Node {
     /// Bit `n` for every child label of length `n` (bit 63: 63 or longer). A key can spell a
     /// dotted path (`"a.b"`) only with a dot at one of these positions.
     label_lengths: u64,
+    /// Bit [`first_bit`] of every child label's first byte (of `.` for an empty label): a key
+    /// that spells a dotted path starts like one of the labels.
+    first_bytes: u64,
 }
 
 impl Node {
@@ -64,6 +67,9 @@ impl Node {
     /// Whether `key` has a dot where some child's label would end (`"a.b"` for a child `a`).
     #[inline(always)]
     fn may_be_dotted(&self, key: &[u8]) -> bool {
+        if self.first_bytes & first_bit(key) == 0 {
+            return false;
+        }
         let mut lengths = self.label_lengths;
         if lengths >> 63 != 0 {
             return true;
@@ -109,6 +115,12 @@ fn same_key(a: &[u8], b: &[u8]) -> bool {
     }
 }
 
+/// A bit for a key's first byte (bit 0 for an empty key).
+#[inline(always)]
+fn first_bit(key: &[u8]) -> u64 {
+    1u64 << (key.first().copied().unwrap_or(0) & 63)
+}
+
 /// A bit for a key from its length and first byte.
 #[inline(always)]
 fn key_bit(key: &[u8]) -> u64 {
@@ -144,6 +156,8 @@ impl FastTargets {
                             !segment.is_empty() && segment.iter().all(u8::is_ascii_digit);
                         parent.child_bits |= key_bit(segment);
                         parent.label_lengths |= 1u64 << segment.len().min(63);
+                        parent.first_bytes |=
+                            first_bit(if segment.is_empty() { b"." } else { segment });
                         c
                     }
                 };
@@ -1458,6 +1472,17 @@ mod tests {
             r#"{"g":{"h":"x"},"g":{"h":"y"}}"#,
             r#"{}"#,
             r#"{"b":{"d":[]}}"#,
+        ] {
+            assert_eq!(agrees(line, &paths), Scan::Done, "{line}");
+        }
+        // Labels longer than a byte, so that a key is ruled out by its first byte alone; an empty
+        // label (`x..y`) is reached by a key that starts with its dot.
+        let paths = ["request.status", "request.user.id", "x..y", "service"];
+        for line in [
+            r#"{"request.status":503,"service":"a","request":{"user.id":"u1"}}"#,
+            r#"{"request.user.id":"u2","requests":1,"rest.status":2}"#,
+            r#"{"x":{"":{"y":1}},"x.":{"y":2},"x..y":3}"#,
+            r#"{"x":{".y":4}}"#,
         ] {
             assert_eq!(agrees(line, &paths), Scan::Done, "{line}");
         }
