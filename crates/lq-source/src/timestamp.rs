@@ -48,10 +48,14 @@ pub fn parse_timestamp_text(text: &str) -> Option<i64> {
     if let Some(ms) = fast_utc(text.as_bytes()) {
         return Some(ms);
     }
-    let text = text.trim();
-    if let Some(ms) = fast_utc(text.as_bytes()) {
+    let trimmed = text.trim();
+    // Again only when trimming removed something: otherwise it was just refused.
+    if trimmed.len() < text.len()
+        && let Some(ms) = fast_utc(trimmed.as_bytes())
+    {
         return Some(ms);
     }
+    let text = trimmed;
     if let Ok(dt) = DateTime::parse_from_rfc3339(text) {
         return Some(dt.timestamp_millis());
     }
