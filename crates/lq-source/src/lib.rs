@@ -1592,7 +1592,20 @@ fn count_lines(data: &[u8], from: usize, to: usize) -> (u64, u64) {
     (lines, lines - blank)
 }
 
+/// The byte order mark some editors put at the start of a UTF-8 file.
+const BOM: &[u8] = b"\xEF\xBB\xBF";
+
 impl RangeJob {
+    /// Whether the query reads nothing from the records but their number (`stats count(*)`):
+    /// then the lines of a range are counted in bulk, at the speed of finding line ends.
+    fn counts_only(&self) -> bool {
+        self.schema.fields().is_empty()
+            && self.layout.columns.is_empty()
+            && self.prefilter.is_none()
+            && self.input.separator == b'\n'
+            && self.input.times.is_none()
+    }
+
     /// Decodes the range, handing each batch to `emit`; stops early when `emit` returns false.
     /// A job for the whole of `input`, read from this job's stream (a chunk, or a document's
     /// content) and scanned like it.
@@ -1637,6 +1650,24 @@ impl RangeJob {
         let mut pos = line_start_at(self.start);
         // The first line start at or after the range's end: where the next range begins.
         let boundary = line_start_at(self.end).max(pos);
+        if self.counts_only() && !(pos + self.offset_base == 0 && data[pos..].starts_with(BOM)) {
+            let (_, records) = count_lines(data, pos, boundary);
+            // A file that shrank while mapped reads as zeros past its new end: the line by line
+            // scan below stops there and reports it.
+            if !self.input.bytes.changed() {
+                self.stats.records.fetch_add(records, Ordering::Relaxed);
+                self.count_bytes((boundary.min(data.len()) - pos) as u64);
+                let mut left = records as usize;
+                while left > 0 {
+                    let rows = left.min(self.batch_size);
+                    left -= rows;
+                    if !emit(self.finish(&mut [], rows)?) {
+                        break;
+                    }
+                }
+                return Ok(());
+            }
+        }
         let mut first_line_number: Option<u64> = None;
         let mut lines_before = 0u64;
         let mut builders = self.new_builders();
@@ -1719,7 +1750,7 @@ impl RangeJob {
             let offset = pos;
             pos = line_end + 1;
             lines_before += 1;
-            if offset + self.offset_base == 0 && line.starts_with(b"\xEF\xBB\xBF") {
+            if offset + self.offset_base == 0 && line.starts_with(BOM) {
                 line = &line[3..];
             }
             if line.last() == Some(&b'\r') {
@@ -2128,6 +2159,68 @@ mod tests {
         let scanned = rows_and_sum(&SessionContext::new(), &table, &runtime);
         assert_eq!(scanned, (20_000, expected));
         assert_eq!(stats.records(), 20_000);
+    }
+
+    /// `stats count(*)` reads no field, and its pieces are counted in bulk: the count is the one
+    /// the line by line scan gives, over blank, whitespace-only, CRLF and plain-text lines, a
+    /// byte order mark (alone on the first line, or before a record), a last line without a line
+    /// end, and any way of cutting the input into pieces.
+    #[test]
+    fn records_counted_in_bulk_match_the_line_by_line_scan() {
+        let mut body = String::new();
+        for i in 0..3000 {
+            body.push_str(match i % 9 {
+                0 => "\n",
+                1 => "   \n",
+                2 => "\r\n",
+                3 => "plain text line\n",
+                4 => "{\"a\":2}\r\n",
+                5 => "\t \n",
+                6 => "  x\n",
+                7 => "{\"n\":\"7\",\"message\":\"hello\"}\n",
+                _ => "{\"b\":3}\n",
+            });
+        }
+        body.push_str("{\"last\":true}");
+        let texts = [
+            body.clone(),
+            format!("\u{feff}\n{body}"),
+            format!("\u{feff}{body}"),
+            format!("\n\n{body}\n\n"),
+        ];
+        let count = |text: &str, columns: &[String], partitions: usize, piece: usize| {
+            let options = SourceOptions {
+                target_partitions: partitions,
+                min_partition_bytes: piece,
+                ..SourceOptions::default()
+            };
+            let stats = Arc::new(ScanStats::default());
+            let input = text_input(text.to_string());
+            let source = LogSource::open(vec![input], options).expect("open");
+            let table = source.table(columns, &[], stats.clone()).expect("table");
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .build()
+                .expect("runtime");
+            let ctx = SessionContext::new();
+            let rows = runtime
+                .block_on(ctx.read_table(table).expect("read").count())
+                .expect("count");
+            assert_eq!(rows as u64, stats.records(), "rows and the records counted");
+            rows
+        };
+        for text in &texts {
+            let expected = count(text, &["@message".to_string()], 1, 1 << 20);
+            // 5 of every 9 body lines hold something, and the last line.
+            assert!((1666..=1667).contains(&expected), "{expected}");
+            for (partitions, piece) in [(1, 1 << 20), (2, 1), (3, 7), (2, 100), (3, 4096)] {
+                assert_eq!(
+                    count(text, &[], partitions, piece),
+                    expected,
+                    "{partitions} partitions, pieces of {piece} bytes"
+                );
+            }
+        }
     }
 
     /// Finished pieces are released in runs: only up to the first unfinished piece, only within
