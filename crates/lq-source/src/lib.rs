@@ -1600,7 +1600,6 @@ impl RangeJob {
     /// then the lines of a range are counted in bulk, at the speed of finding line ends.
     fn counts_only(&self) -> bool {
         self.schema.fields().is_empty()
-            && self.layout.columns.is_empty()
             && self.prefilter.is_none()
             && self.input.separator == b'\n'
             && self.input.times.is_none()
@@ -2073,13 +2072,30 @@ mod tests {
         min_partition_bytes: usize,
         stats: Arc<ScanStats>,
     ) -> (Arc<dyn TableProvider>, tokio::runtime::Runtime) {
+        table_of(
+            input,
+            &["n".to_string()],
+            partitions,
+            min_partition_bytes,
+            stats,
+        )
+    }
+
+    /// `columns` of `input` as a table, as [`table_of_n`] makes it.
+    fn table_of(
+        input: Input,
+        columns: &[String],
+        partitions: usize,
+        min_partition_bytes: usize,
+        stats: Arc<ScanStats>,
+    ) -> (Arc<dyn TableProvider>, tokio::runtime::Runtime) {
         let options = SourceOptions {
             target_partitions: partitions,
             min_partition_bytes,
             ..SourceOptions::default()
         };
         let source = LogSource::open(vec![input], options).expect("open");
-        let table = source.table(&["n".to_string()], &[], stats).expect("table");
+        let table = source.table(columns, &[], stats).expect("table");
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .build()
@@ -2189,19 +2205,9 @@ mod tests {
             format!("\n\n{body}\n\n"),
         ];
         let count = |text: &str, columns: &[String], partitions: usize, piece: usize| {
-            let options = SourceOptions {
-                target_partitions: partitions,
-                min_partition_bytes: piece,
-                ..SourceOptions::default()
-            };
             let stats = Arc::new(ScanStats::default());
             let input = text_input(text.to_string());
-            let source = LogSource::open(vec![input], options).expect("open");
-            let table = source.table(columns, &[], stats.clone()).expect("table");
-            let runtime = tokio::runtime::Builder::new_multi_thread()
-                .worker_threads(2)
-                .build()
-                .expect("runtime");
+            let (table, runtime) = table_of(input, columns, partitions, piece, stats.clone());
             let ctx = SessionContext::new();
             let rows = runtime
                 .block_on(ctx.read_table(table).expect("read").count())
