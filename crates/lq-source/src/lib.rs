@@ -1568,6 +1568,31 @@ fn next_match(
     }
 }
 
+/// The bytes of a memory page: [`count_lines`], the first to read the input it counts, goes a page
+/// at a time.
+const PAGE_BYTES: usize = 4096;
+
+/// How far ahead of [`count_lines`]'s page the input is asked for. The hardware prefetchers of
+/// this machine's CPUs seem to stop at page ends, so the first bytes of each page waited for
+/// memory: two pages ahead took 4–7% off `stats count(*)` on 1 GB (two sets of 15–21 interleaved
+/// runs; one page ahead gained nothing, four pages 3%).
+const PAGE_PREFETCH_AHEAD: usize = 2 * PAGE_BYTES;
+
+/// Asks the CPU to start loading the cache line of `data` at `at` (only a hint: an offset past the
+/// end does nothing).
+#[inline(always)]
+pub(crate) fn prefetch(data: &[u8], at: usize) {
+    #[cfg(target_arch = "x86_64")]
+    // SAFETY: a prefetch never faults, whatever the address, and `wrapping_add` makes no claim
+    // about the pointer it computes.
+    unsafe {
+        use std::arch::x86_64::{_MM_HINT_T0, _mm_prefetch};
+        _mm_prefetch::<_MM_HINT_T0>(data.as_ptr().wrapping_add(at).cast());
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = (data, at);
+}
+
 /// Whether the line starting at `start` (BOM and `\r` aside) holds only whitespace.
 fn blank_line(data: &[u8], start: usize) -> bool {
     let end = memchr::memchr(b'\n', &data[start..]).map_or(data.len(), |i| start + i);
@@ -1582,12 +1607,18 @@ fn count_lines(data: &[u8], from: usize, to: usize) -> (u64, u64) {
     }
     let mut lines = 1u64;
     let mut blank = u64::from(!matches!(data[from], b'{') && blank_line(data, from));
-    for nl in memchr::memchr_iter(b'\n', &data[from..to - 1]) {
-        let s = from + nl + 1;
-        lines += 1;
-        if data[s].is_ascii_whitespace() && blank_line(data, s) {
-            blank += 1;
+    let mut at = from;
+    while at < to - 1 {
+        let end = (at + PAGE_BYTES).min(to - 1);
+        prefetch(data, at + PAGE_PREFETCH_AHEAD);
+        for nl in memchr::memchr_iter(b'\n', &data[at..end]) {
+            let s = at + nl + 1;
+            lines += 1;
+            if data[s].is_ascii_whitespace() && blank_line(data, s) {
+                blank += 1;
+            }
         }
+        at = end;
     }
     (lines, lines - blank)
 }
@@ -2224,6 +2255,47 @@ mod tests {
                     count(text, &[], partitions, piece),
                     expected,
                     "{partitions} partitions, pieces of {piece} bytes"
+                );
+            }
+        }
+    }
+
+    /// Counting a page at a time finds what one pass over the whole range finds, with line ends on
+    /// either side of a page boundary.
+    #[test]
+    fn lines_counted_a_page_at_a_time_agree_with_one_pass() {
+        let naive_count = |data: &[u8], from: usize, to: usize| {
+            let starts = std::iter::once(from)
+                .chain((from..to - 1).filter(|&i| data[i] == b'\n').map(|i| i + 1));
+            let (mut lines, mut kept) = (0u64, 0u64);
+            for s in starts {
+                lines += 1;
+                let end = data[s..]
+                    .iter()
+                    .position(|&b| b == b'\n')
+                    .map_or(data.len(), |i| s + i);
+                kept += u64::from(!data[s..end].iter().all(|b| b.is_ascii_whitespace()));
+            }
+            (lines, kept)
+        };
+        for shift in [4085, 4090, 4094, 4095, 4096, 4097, 8191, 8192] {
+            // Lines of varying length (some blank, some spaces), one ending at `shift`.
+            let mut text = vec![b'x'; shift];
+            text.push(b'\n');
+            for i in 0..2000 {
+                text.extend_from_slice(match i % 4 {
+                    0 => b"{\"a\":1}\n".as_slice(),
+                    1 => b"  \n",
+                    2 => b"\n",
+                    _ => b"some words and more words\n",
+                });
+            }
+            text.extend_from_slice(b"last");
+            for from in [0, 1, shift + 1] {
+                assert_eq!(
+                    count_lines(&text, from, text.len()),
+                    naive_count(&text, from, text.len()),
+                    "line end at {shift}, counted from {from}"
                 );
             }
         }
