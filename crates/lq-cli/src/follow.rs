@@ -21,6 +21,8 @@ use std::time::{Duration, Instant};
 
 use lq::{Engine, Error, Input, QueryResult};
 
+use crate::Failure;
+
 use crate::args::Format;
 use crate::render::{self, TableStyle};
 
@@ -208,7 +210,7 @@ pub fn run(
     files: &[PathBuf],
     format: Format,
     style: TableStyle,
-) -> Result<(), Error> {
+) -> Result<(), Failure> {
     // SAFETY: the handler only stores to an atomic, which is async-signal-safe.
     unsafe {
         libc::signal(
@@ -226,7 +228,7 @@ pub fn run(
     };
     let mut tails = Vec::new();
     for f in files {
-        tails.push(Tail::open(f.clone()).map_err(Error::Io)?);
+        tails.push(Tail::open(f.clone()).map_err(Failure::Output)?);
     }
     let stdin = files.is_empty().then(stdin_chunks);
     let mut stdin_partial = Vec::new();
@@ -242,7 +244,7 @@ pub fn run(
     let mut dirty = false;
     let mut last_refresh: Option<Instant> = None;
     let mut records = 0u64;
-    let write_error = |e: std::io::Error| Error::Io(format!("cannot write output: {e}"));
+    let write_error = |e: std::io::Error| Failure::Output(format!("cannot write output: {e}"));
     let as_input = |source: &Option<PathBuf>, data: Arc<Vec<u8>>| match source {
         Some(path) => Input::file_bytes(path, data),
         None => Input::bytes("stdin", data),

@@ -71,6 +71,10 @@ fn main() -> ExitCode {
             eprintln!("error: {msg}");
             ExitCode::from(2)
         }
+        Err(Failure::Output(msg)) => {
+            eprintln!("error: {msg}");
+            ExitCode::from(1)
+        }
         Err(Failure::Lq(e @ Error::Options(_))) => {
             eprintln!("error: {e}");
             ExitCode::from(2)
@@ -88,6 +92,8 @@ fn main() -> ExitCode {
 
 enum Failure {
     Usage(String),
+    /// Output that could not be written (a file, a chart, the terminal).
+    Output(String),
     /// Ctrl-C (exit status 130, as shells expect).
     Interrupted,
     Lq(Error),
@@ -113,7 +119,7 @@ fn run(mut args: Args) -> Result<(), Failure> {
         let mut page = Vec::new();
         clap_mangen::Man::new(command)
             .render(&mut page)
-            .map_err(|e| Failure::Lq(Error::Io(format!("cannot write the man page: {e}"))))?;
+            .map_err(|e| Failure::Output(format!("cannot write the man page: {e}")))?;
         let _ = std::io::stdout().write_all(&page);
         return Ok(());
     }
@@ -230,7 +236,7 @@ fn run(mut args: Args) -> Result<(), Failure> {
                 files.extend(expand_glob(file));
             }
         }
-        return Ok(follow::run(&engine, &query, &files, format, style)?);
+        return follow::run(&engine, &query, &files, format, style);
     }
     let mut inputs = Vec::new();
     // A query that starts with SOURCE names its logs itself; otherwise no files means stdin.
@@ -300,7 +306,7 @@ fn run(mut args: Args) -> Result<(), Failure> {
             pictures.push_str(&chart::terminal(&data, picture_width, 12, style.color));
         }
         if let Some(path) = &args.chart_out {
-            chart::svg(&data, query.trim(), path).map_err(|e| Failure::Lq(Error::Io(e)))?;
+            chart::svg(&data, query.trim(), path).map_err(Failure::Output)?;
         }
     }
     if !pictures.is_empty() {
@@ -316,17 +322,17 @@ fn run(mut args: Args) -> Result<(), Failure> {
         if let Err(e) = out.write_all(text.as_bytes()).and_then(|()| out.flush())
             && e.kind() != std::io::ErrorKind::BrokenPipe
         {
-            return Err(Failure::Lq(Error::Io(format!("cannot write output: {e}"))));
+            return Err(Failure::Output(format!("cannot write output: {e}")));
         }
     } else {
         match &output {
-            Some((path, file_format)) => output_file::write(&result, path, *file_format)
-                .map_err(|e| Failure::Lq(Error::Io(e)))?,
+            Some((path, file_format)) => {
+                output_file::write(&result, path, *file_format).map_err(Failure::Output)?
+            }
             None => match render::render(&result, format, &style) {
                 // A reader that stopped early (`| head`) is not an error.
                 Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => return Ok(()),
-                other => other
-                    .map_err(|e| Failure::Lq(Error::Io(format!("cannot write output: {e}"))))?,
+                other => other.map_err(|e| Failure::Output(format!("cannot write output: {e}")))?,
             },
         }
     }
@@ -338,7 +344,7 @@ fn run(mut args: Args) -> Result<(), Failure> {
         for p in &result.stats.input_problems {
             eprintln!("error: {p}");
         }
-        return Err(Failure::Lq(Error::Io(format!(
+        return Err(Failure::Lq(Error::Input(format!(
             "{} input(s) could not be read completely; the answer covers the rest",
             result.stats.input_problems.len()
         ))));

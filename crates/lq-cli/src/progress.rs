@@ -7,6 +7,7 @@
 use std::io::IsTerminal;
 use std::time::{Duration, Instant};
 
+use futures::StreamExt;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use lq::{Engine, Error, Input, QueryResult, QueryStats};
 
@@ -91,7 +92,7 @@ pub fn run(
         .worker_threads(lq::datafusion::common::utils::get_available_parallelism())
         .enable_all()
         .build()
-        .map_err(|e| Error::Runtime(format!("cannot start the async runtime: {e}")))?;
+        .map_err(Error::Runtime)?;
     let outcome = runtime.block_on(async {
         // `ctrl_c()` installs its handler when first polled, so every `select!` below is biased
         // to poll it first: with random order, a bar could be drawn (and Ctrl-C pressed) before

@@ -476,7 +476,7 @@ pub mod json {
         Ok(Arc::new(b.finish()))
     }
 
-    crate::udf::define_udf!(
+    crate::udf::simple_udf!(
         JsonItems,
         "lq_json_items",
         1,
@@ -494,7 +494,7 @@ pub mod json {
         })
     );
 
-    crate::udf::define_udf!(JsonText, "lq_json_text", 1, DataType::Utf8, |a| {
+    crate::udf::simple_udf!(JsonText, "lq_json_text", 1, DataType::Utf8, |a| {
         let texts = texts_of(&a[0])?;
         let out: datafusion::arrow::array::StringArray = texts
             .iter()
@@ -503,7 +503,7 @@ pub mod json {
         Ok(Arc::new(out) as ArrayRef)
     });
 
-    crate::udf::define_udf!(Logfmt, "lq_logfmt", 1, DataType::Utf8, |a| {
+    crate::udf::simple_udf!(Logfmt, "lq_logfmt", 1, DataType::Utf8, |a| {
         let texts = texts_of(&a[0])?;
         let out: datafusion::arrow::array::StringArray =
             texts.iter().map(|v| v.and_then(logfmt_to_json)).collect();

@@ -14,21 +14,20 @@
 
 #![warn(missing_docs)]
 
+pub mod catalog;
+mod durations;
 pub mod extract;
-pub mod functions;
 pub mod lookup;
 mod lower;
-pub mod ops;
-pub mod pattern_ops;
 pub mod percentile;
 pub mod prefilter;
+mod regexes;
 pub mod rowfn;
-pub mod table_op;
+pub mod table_ops;
+pub mod types;
 pub mod udf;
 
-pub use lower::{
-    Kind, LoweredQuery, PlanOptions, PlannedQuery, ROW_ORDER_COLUMN, SourceRequest, lower_query,
-};
+pub use lower::{LoweredQuery, PlanOptions, PlannedQuery, SourceRequest, lower_query};
 
 /// Errors from planning.
 #[derive(Debug, thiserror::Error)]

@@ -258,7 +258,7 @@ macro_rules! simple_udf {
         }
     };
 }
-pub(crate) use simple_udf as define_udf;
+pub(crate) use simple_udf;
 
 simple_udf!(LqNum, "lq_num", 1, DataType::Float64, |a| Ok(Arc::new(
     numbers_of(&a[0])?

@@ -167,8 +167,10 @@ impl Engine {
         let mut records = 0;
         let column = |name: &str| counts.columns.iter().position(|c| c == name);
         let (Some(n_at), Some(t_at)) = (column("n"), column("t")) else {
-            return Err(Error::Runtime(
-                "the histogram query did not return its columns".to_string(),
+            return Err(Error::DataFusion(
+                datafusion::error::DataFusionError::Internal(
+                    "the histogram query did not return its columns".to_string(),
+                ),
             ));
         };
         for batch in &counts.batches {

@@ -106,7 +106,7 @@ fn files_under(dir: &Path) -> Result<Vec<PathBuf>, Error> {
             // An unreadable directory below: its files are reported when opened as paths.
             Err(e) => match e.path() {
                 Some(p) => files.push(p.to_path_buf()),
-                None => return Err(Error::Io(format!("cannot read {}: {e}", dir.display()))),
+                None => return Err(Error::Input(format!("cannot read {}: {e}", dir.display()))),
             },
         }
     }
@@ -186,7 +186,7 @@ fn from_disk(name: &str) -> Result<Vec<Located>, Error> {
         }
     }
     if files.is_empty() {
-        return Err(Error::Io(format!(
+        return Err(Error::Input(format!(
             "SOURCE '{name}': no such log group (a directory, file or glob)"
         )));
     }

@@ -2,23 +2,19 @@
 //! with their file and line, and every valid line is answered exactly. Inputs: `testdata/bad/`, plus
 //! large cases generated here (a 50 MB line, nesting 100,000 deep).
 
+mod common;
+
 use std::path::{Path, PathBuf};
 
-use lq::{Engine, EngineOptions, Input, QueryResult};
+use common::{TempFile, split_engine, testdata};
+use lq::{Input, QueryResult};
 
 fn bad(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../testdata/bad")
-        .join(name)
+    testdata().join("bad").join(name)
 }
 
 fn run(query: &str, inputs: Vec<Input>) -> QueryResult {
-    let engine = Engine::new(EngineOptions {
-        target_partitions: 3,
-        min_partition_bytes: 16,
-        ..EngineOptions::default()
-    });
-    engine.run(query, inputs).expect("query runs")
+    split_engine(3, 16).run(query, inputs).expect("query runs")
 }
 
 fn locations(r: &QueryResult) -> Vec<(String, u64)> {
@@ -176,29 +172,12 @@ fn duplicate_and_odd_keys_and_mixed_types() {
     );
 }
 
-/// A file in the temp directory, removed when dropped.
-struct TempFile(PathBuf);
-
-impl TempFile {
-    fn new(name: &str, content: &[u8]) -> TempFile {
-        let path = std::env::temp_dir().join(format!("lq-bad-{}-{name}", std::process::id()));
-        std::fs::write(&path, content).expect("write temp file");
-        TempFile(path)
-    }
-}
-
-impl Drop for TempFile {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.0);
-    }
-}
-
 #[test]
 fn a_50_mb_line_and_deep_nesting() {
     let mut big = br#"{"level":"INFO","blob":""#.to_vec();
     big.extend(std::iter::repeat_n(b'x', 50 << 20));
     big.extend_from_slice(b"\"}\n{\"level\":\"ERROR\",\"blob\":\"y\"}\n");
-    let f = TempFile::new("big-line.ndjson", &big);
+    let f = TempFile::with("big-line.ndjson", &big);
     let r = run(
         "stats count(*) as n, max(strlen(blob)) as longest by level",
         vec![Input::path(&f.0)],
@@ -210,7 +189,7 @@ fn a_50_mb_line_and_deep_nesting() {
     deep.extend(std::iter::repeat_n(b'[', depth));
     deep.extend(std::iter::repeat_n(b']', depth));
     deep.extend_from_slice(b"}\n{\"level\":\"INFO\",\"d\":1}\n");
-    let f = TempFile::new("deep.ndjson", &deep);
+    let f = TempFile::with("deep.ndjson", &deep);
     // Valid JSON, however deep, is answered (the nested value as its text), and no stack overflows.
     let r = run(
         "fields level, strlen(d) as len | sort level asc",
@@ -227,7 +206,7 @@ fn a_50_mb_line_and_deep_nesting() {
     let mut broken = b"{\"level\":\"WARN\",\"d\":".to_vec();
     broken.extend(std::iter::repeat_n(b'[', depth));
     broken.extend_from_slice(b"\n{\"level\":\"INFO\"}\n");
-    let f = TempFile::new("deep-broken.ndjson", &broken);
+    let f = TempFile::with("deep-broken.ndjson", &broken);
     let r = run("fields level", vec![Input::path(&f.0)]);
     // (A row of one missing value is written `""` so that it is not a blank line.)
     assert_eq!(r.to_csv(), "level\n\"\"\nINFO\n");

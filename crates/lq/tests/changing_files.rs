@@ -2,17 +2,11 @@
 //! past the new end would raise SIGBUS) and files that cannot be read are reported, and the query
 //! answers what could be read.
 
-use std::path::PathBuf;
+mod common;
 
+use common::TempFile;
+use futures::StreamExt;
 use lq::{Engine, EngineOptions, Input};
-
-struct TempFile(PathBuf);
-
-impl Drop for TempFile {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.0);
-    }
-}
 
 #[test]
 fn a_file_truncated_while_scanned_is_reported_not_fatal() {

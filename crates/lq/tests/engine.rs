@@ -1,7 +1,10 @@
 //! The library API on in-memory input: statistics, malformed-line locations across partitions, and
 //! the streaming form.
 
-use lq::{Engine, EngineOptions, Input};
+mod common;
+
+use futures::StreamExt;
+use lq::{Engine, Input};
 
 fn logs() -> Vec<u8> {
     let mut text = String::new();
@@ -16,11 +19,7 @@ fn logs() -> Vec<u8> {
 }
 
 fn engine(partitions: usize) -> Engine {
-    Engine::new(EngineOptions {
-        target_partitions: partitions,
-        min_partition_bytes: 32,
-        ..EngineOptions::default()
-    })
+    common::split_engine(partitions, 32)
 }
 
 #[test]
@@ -72,8 +71,7 @@ fn streaming_yields_the_same_rows() {
 
 #[test]
 fn prefiltered_lines_are_counted_and_answers_unchanged() {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../testdata/logs/prefilter.ndjson");
+    let path = common::testdata().join("logs/prefilter.ndjson");
     let size = std::fs::metadata(&path).expect("test file").len();
     for partitions in [1, 3, 8] {
         // `/timeou[t]/` is no plain literal, so that query reads every line.

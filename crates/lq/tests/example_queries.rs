@@ -3,7 +3,7 @@
 //! Entries noted as INVALID must be rejected; entries with template placeholders or publishing
 //! artefacts may go either way; every other entry must be accepted.
 
-use std::path::Path;
+mod common;
 
 use lq::{Engine, Error};
 
@@ -14,7 +14,7 @@ struct Example {
 }
 
 fn examples() -> Vec<Example> {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../testdata/spec/example-queries.md");
+    let path = common::testdata().join("spec/example-queries.md");
     let text = std::fs::read_to_string(path).expect("testdata/spec/example-queries.md");
     let mut out = Vec::new();
     let mut current: Option<Example> = None;

@@ -2,6 +2,9 @@
 //! exact expected output. Each case runs twice — split into many small partitions and as one — and
 //! both runs must print exactly the expected text.
 //!
+//! One test per file: `cargo test -p lq --test golden -- parse` runs `parse.test`;
+//! `LQ_GOLDEN_CASE='substr'` runs only the cases whose name contains that text.
+//!
 //! Case format (see `testdata/golden/README.md`):
 //!
 //! ```text
@@ -16,9 +19,11 @@
 //!
 //! Set `LQ_BLESS=1` to rewrite the expected outputs from the current results (then review the diff).
 
-use std::fmt::Write as _;
-use std::path::{Path, PathBuf};
+mod common;
 
+use std::fmt::Write as _;
+
+use common::testdata;
 use lq::datafusion::arrow::array::Array;
 use lq::{Engine, EngineOptions, Input};
 
@@ -31,10 +36,6 @@ struct Case {
     expected: String,
     /// Line range of the expected block in the file, for blessing.
     expected_lines: (usize, usize),
-}
-
-fn testdata() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../testdata")
 }
 
 fn parse_cases(text: &str, file: &str) -> Vec<Case> {
@@ -161,54 +162,92 @@ fn run_case(case: &Case, partitions: usize, min_partition_bytes: usize) -> Strin
     }
 }
 
-#[test]
-fn golden_cases() {
+/// Runs the cases of `testdata/golden/<file>` (all of them, or those whose name contains
+/// `$LQ_GOLDEN_CASE`); with `LQ_BLESS=1`, rewrites their expected outputs instead of comparing.
+fn run_file(file: &str) {
+    // Paths in the cases are relative to testdata/; every test sets the same directory.
     std::env::set_current_dir(testdata()).expect("cd testdata");
-    let dir = testdata().join("golden");
+    let path = testdata().join("golden").join(file);
     let bless = std::env::var("LQ_BLESS").is_ok();
-    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .expect("testdata/golden")
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|e| e == "test"))
-        .collect();
-    files.sort();
+    let only = std::env::var("LQ_GOLDEN_CASE").ok();
+    let text = std::fs::read_to_string(&path).expect("read test file");
+    let cases = parse_cases(&text, file);
+    let mut lines: Vec<String> = text.lines().map(String::from).collect();
     let mut failures = Vec::new();
-    let mut total = 0;
-    for path in files {
-        let text = std::fs::read_to_string(&path).expect("read test file");
-        let file = path
-            .file_name()
-            .map(|f| f.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        let cases = parse_cases(&text, &file);
-        let mut lines: Vec<String> = text.lines().map(String::from).collect();
-        for case in cases.iter().rev() {
-            total += 1;
-            let split = run_case(case, 3, 64);
-            let single = run_case(case, 1, usize::MAX);
-            if split != single {
-                failures.push(format!("{file}: case {}: split and single-partition runs differ:\n--- split\n{split}\n--- single\n{single}", case.name));
-                continue;
-            }
-            if bless {
-                let (s, e) = case.expected_lines;
-                lines.splice(s..e, single.lines().map(String::from));
-            } else if single != case.expected {
-                failures.push(format!(
-                    "{file}: case {}\nquery: {}\n--- expected\n{}\n--- actual\n{}",
-                    case.name, case.query, case.expected, single
-                ));
-            }
+    let mut ran = 0;
+    for case in cases.iter().rev() {
+        if only.as_deref().is_some_and(|o| !case.name.contains(o)) {
+            continue;
+        }
+        ran += 1;
+        let split = run_case(case, 3, 64);
+        let single = run_case(case, 1, usize::MAX);
+        if split != single {
+            failures.push(format!("{file}: case {}: split and single-partition runs differ:\n--- split\n{split}\n--- single\n{single}", case.name));
+            continue;
         }
         if bless {
-            std::fs::write(&path, lines.join("\n") + "\n").expect("write blessed file");
+            let (s, e) = case.expected_lines;
+            lines.splice(s..e, single.lines().map(String::from));
+        } else if single != case.expected {
+            failures.push(format!(
+                "{file}: case {}\nquery: {}\n--- expected\n{}\n--- actual\n{}",
+                case.name, case.query, case.expected, single
+            ));
         }
     }
-    assert!(total >= 1, "no golden cases found");
+    if bless {
+        std::fs::write(&path, lines.join("\n") + "\n").expect("write blessed file");
+    }
+    assert!(ran >= 1 || only.is_some(), "{file}: no golden cases found");
     assert!(
         failures.is_empty(),
-        "{} of {total} golden cases failed:\n\n{}",
+        "{} of {ran} golden cases of {file} failed:\n\n{}",
         failures.len(),
         failures.join("\n\n")
     );
+}
+
+/// One test per golden file.
+macro_rules! golden_files {
+    ($($name:ident),* $(,)?) => {
+        $(
+            #[test]
+            fn $name() {
+                run_file(concat!(stringify!($name), ".test"));
+            }
+        )*
+
+        /// The files listed above, to check that none in the directory is left out.
+        const LISTED: &[&str] = &[$(concat!(stringify!($name), ".test")),*];
+    };
+}
+
+golden_files!(
+    aggregates,
+    commands,
+    errors,
+    expressions,
+    fields,
+    functions,
+    functions_conversions,
+    lookup,
+    parse,
+    patterns,
+    prefilter,
+    record_formats,
+    rows,
+    sources,
+    tables,
+);
+
+#[test]
+fn every_golden_file_has_its_test() {
+    let mut files: Vec<String> = std::fs::read_dir(testdata().join("golden"))
+        .expect("testdata/golden")
+        .filter_map(|e| e.ok().map(|e| e.file_name().to_string_lossy().into_owned()))
+        .filter(|f| f.ends_with(".test"))
+        .collect();
+    files.sort();
+    assert_eq!(files, LISTED, "add the new file to golden_files! above");
 }

@@ -50,8 +50,13 @@ fn a_limit_too_small_is_a_clear_error() {
     let data = logs(200_000);
     let query = "stats count(*) as n by request.headers.x_request_id";
     match engine(Some(64 << 10)).run(query, vec![Input::bytes("big.log", data)]) {
-        Err(Error::Runtime(msg)) => {
-            assert!(msg.contains("more memory than the limit of 0 MiB"), "{msg}");
+        Err(e @ Error::MemoryLimit { limit, .. }) => {
+            assert_eq!(limit, 64 << 10);
+            let msg = e.to_string();
+            assert!(
+                msg.contains("more memory than the limit of 64 KiB"),
+                "{msg}"
+            );
             assert!(msg.contains("--memory-limit"), "{msg}");
         }
         Ok(r) => panic!("expected an error, got {} rows", r.row_count()),

@@ -9,9 +9,15 @@ use lq_syntax::Diagnostic;
 use lq_syntax::Span;
 use lq_syntax::ast::*;
 
-use super::{AggContext, Kind, Lowering, Scope, Step, Typed, column, to_bool, to_text};
-use crate::ops;
-use crate::pattern_ops::Shift;
+use lq_fields::ROW_ORDER_COLUMN;
+
+use super::scope::{AggContext, Scope};
+use super::steps::Step;
+use super::walk::Lowering;
+use crate::regexes::compile_regex;
+use crate::table_ops;
+use crate::table_ops::pattern::Shift;
+use crate::types::{Kind, Typed, column, to_bool, to_text};
 
 impl Lowering {
     pub(super) fn diff_shift(&self, kind: &CommandKind, span: Span) -> Result<Shift, Diagnostic> {
@@ -24,7 +30,7 @@ impl Lowering {
                 TimeUnit::Month => Shift::Months(d.amount as i64),
                 TimeUnit::Quarter => Shift::Months(3 * d.amount as i64),
                 TimeUnit::Year => Shift::Months(12 * d.amount as i64),
-                _ => Shift::Millis(crate::functions::duration_millis(d, span)?),
+                _ => Shift::Millis(crate::durations::duration_millis(d, span)?),
             },
             _ => Shift::Previous,
         })
@@ -41,7 +47,7 @@ impl Lowering {
         let (udf, names, multi): (_, Vec<String>, bool) = match &p.spec {
             ParseSpec::Glob { pattern, names } => {
                 let re = crate::extract::glob_to_regex(pattern);
-                let regex = compile(&re, names.first().map_or(Span::default(), |n| n.span))?;
+                let regex = compile_regex(&re, names.first().map_or(Span::default(), |n| n.span))?;
                 let outputs = names
                     .iter()
                     .enumerate()
@@ -59,7 +65,7 @@ impl Lowering {
                 multi,
             } => {
                 let span = names.first().map_or(Span::default(), |n| n.span);
-                let regex = compile(pattern, span)?;
+                let regex = compile_regex(pattern, span)?;
                 let outputs: Vec<(String, usize)> = if names.is_empty() {
                     regex
                         .capture_names()
@@ -161,7 +167,7 @@ impl Lowering {
     /// Clustering depends on the order messages arrive in: read them in input order.
     fn input_order(&mut self) {
         if self.scope.open && !self.ordered {
-            let row = self.source_field(super::ROW_ORDER_COLUMN).expr;
+            let row = self.source_field(ROW_ORDER_COLUMN).expr;
             self.steps.push(Step::Sort(vec![row.sort(true, false)]));
             self.ordered = true;
         }
@@ -181,16 +187,16 @@ impl Lowering {
             (text_col.clone(), to_text(t)),
             (time_col.clone(), time.expr),
         ]));
-        let op = crate::pattern_ops::PatternOp {
+        let op = crate::table_ops::pattern::PatternOp {
             text: text_col,
             time: time_col,
             anomaly,
         };
         self.steps.push(Step::Op(Arc::new(op)));
         let cols = if anomaly {
-            crate::pattern_ops::ANOMALY_COLUMNS.as_slice()
+            crate::table_ops::pattern::ANOMALY_COLUMNS.as_slice()
         } else {
-            crate::pattern_ops::PATTERN_COLUMNS.as_slice()
+            crate::table_ops::pattern::PATTERN_COLUMNS.as_slice()
         };
         self.result_table(cols);
         Ok(())
@@ -207,14 +213,14 @@ impl Lowering {
             (time_col.clone(), time.expr),
         ]));
         let shift = self.diff_shift(kind, span)?;
-        let op = crate::pattern_ops::DiffOp {
+        let op = crate::table_ops::pattern::DiffOp {
             text: text_col,
             time: time_col,
             shift,
             range: (self.options.start_ms, self.options.end_ms),
         };
         self.steps.push(Step::Op(Arc::new(op)));
-        self.result_table(crate::pattern_ops::DIFF_COLUMNS.as_slice());
+        self.result_table(crate::table_ops::pattern::DIFF_COLUMNS.as_slice());
         Ok(())
     }
 
@@ -236,12 +242,13 @@ impl Lowering {
         } else {
             String::new()
         };
-        self.steps.push(Step::Op(Arc::new(ops::RelevantFields {
-            columns: fields.iter().map(|f| f.name.clone()).collect(),
-            message,
-            condition: cond_col,
-        })));
-        let cols: Vec<(&str, Kind)> = ops::RELEVANT_FIELDS_COLUMNS
+        self.steps
+            .push(Step::Op(Arc::new(table_ops::RelevantFields {
+                columns: fields.iter().map(|f| f.name.clone()).collect(),
+                message,
+                condition: cond_col,
+            })));
+        let cols: Vec<(&str, Kind)> = table_ops::RELEVANT_FIELDS_COLUMNS
             .iter()
             .zip([
                 Kind::Text,
@@ -541,7 +548,7 @@ impl Lowering {
         self.sides.push(side);
         let side = self.sides.len() - 1;
         self.steps.push(Step::OpWithSide(
-            Arc::new(ops::AppendCols { override_existing }),
+            Arc::new(table_ops::AppendCols { override_existing }),
             side,
         ));
         Ok(added)
@@ -581,7 +588,7 @@ impl Lowering {
         for c in &columns {
             self.name_ref(c, Span::default())?;
         }
-        self.steps.push(Step::Op(Arc::new(ops::AddTotals {
+        self.steps.push(Step::Op(Arc::new(table_ops::AddTotals {
             columns,
             row,
             col,
@@ -627,7 +634,7 @@ impl Lowering {
             .map(|(n, _)| n.clone())
             .filter(|n| *n != bin)
             .collect();
-        self.steps.push(Step::Op(Arc::new(ops::Fillmissing {
+        self.steps.push(Step::Op(Arc::new(table_ops::Fillmissing {
             bin,
             amount,
             unit,
@@ -677,9 +684,9 @@ impl Lowering {
         if mark {
             self.scope
                 .defined
-                .insert(ops::OUTLIER_MARK.to_string(), Kind::Bool);
+                .insert(table_ops::OUTLIER_MARK.to_string(), Kind::Bool);
         }
-        self.steps.push(Step::Op(Arc::new(ops::Outlier {
+        self.steps.push(Step::Op(Arc::new(table_ops::Outlier {
             columns: fields.iter().map(|f| f.name.clone()).collect(),
             remove,
             param,
@@ -688,12 +695,4 @@ impl Lowering {
         })));
         Ok(())
     }
-}
-
-fn compile(pattern: &str, span: Span) -> Result<regex::Regex, Diagnostic> {
-    crate::functions::check_regex(pattern, span)?;
-    regex::RegexBuilder::new(pattern)
-        .size_limit(10 << 20)
-        .build()
-        .map_err(|e| Diagnostic::new(format!("invalid regular expression: {e}"), span))
 }

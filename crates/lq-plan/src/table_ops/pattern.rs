@@ -8,8 +8,8 @@ use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef, Timestamp
 use datafusion::common::{Result, exec_err};
 use lq_patterns::Miner;
 
-use crate::lower::Kind;
-use crate::table_op::TableOp;
+use super::node::TableOp;
+use crate::types::Kind;
 use crate::udf::{format_timestamp, texts_of};
 
 /// How far back the baseline of `diff`/`logcompare` lies.
