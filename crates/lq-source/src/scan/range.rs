@@ -89,6 +89,12 @@ impl RangeJob {
         let mut pos = line_start_at(self.start);
         // The first line start at or after the range's end: where the next range begins.
         let boundary = line_start_at(self.end).max(pos);
+        if self.input.bytes.changed() {
+            // The file shrank before this piece began: its bytes read as zeros, which hold no
+            // line start, so the loop below would end at once without a word.
+            self.note_shrunk(self.start);
+            return Ok(());
+        }
         if self.counts_only() && !(pos + self.offset_base == 0 && data[pos..].starts_with(BOM)) {
             let (_, records) = count_lines(data, pos, boundary);
             // A file that shrank while mapped reads as zeros past its new end: the line by line
@@ -144,10 +150,7 @@ impl RangeJob {
                 };
                 if target > pos {
                     if self.input.bytes.changed() {
-                        self.stats.note_problem(format!(
-                            "{} changed while being read (it shrank); lines from byte {pos} on were not read",
-                            self.input.display
-                        ));
+                        self.note_shrunk(pos);
                         break;
                     }
                     let (lines, non_blank) = count_lines(data, pos, target);
@@ -179,10 +182,7 @@ impl RangeJob {
                 ),
             };
             if self.input.bytes.changed() {
-                self.stats.note_problem(format!(
-                    "{} changed while being read (it shrank); lines from byte {pos} on were not read",
-                    self.input.display
-                ));
+                self.note_shrunk(pos);
                 break;
             }
             let mut line = &data[pos..line_end];
@@ -358,6 +358,14 @@ impl RangeJob {
             emit(batch);
         }
         Ok(())
+    }
+
+    /// Reports that the input shrank while mapped, so nothing from byte `pos` on was read.
+    fn note_shrunk(&self, pos: usize) {
+        self.stats.note_problem(format!(
+            "{} changed while being read (it shrank); lines from byte {pos} on were not read",
+            self.input.display
+        ));
     }
 
     pub(crate) fn count_bytes(&self, n: u64) {

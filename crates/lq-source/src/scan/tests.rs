@@ -306,3 +306,63 @@ fn released_pages_read_the_same_again() {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn pieces_that_begin_after_the_file_shrank_are_reported() {
+    // Pieces of exactly 64 KiB, scanned one after another, one batch each. Once two pieces are
+    // read, the file is cut to its first line: every later piece begins past the new end and
+    // finds no line there, yet must say that the file shrank.
+    use futures::StreamExt;
+    let (text, _) = numbered_lines(10_000, 0);
+    let piece = 64 << 10;
+    let two_pieces = 2 * piece + text[2 * piece - 1..].find('\n').expect("a line end");
+    let cut = text.find('\n').expect("a line") + 1;
+    let path = std::env::temp_dir().join(format!("lq-source-shrank-{}.ndjson", std::process::id()));
+    std::fs::write(&path, &text).expect("write");
+    let options = SourceOptions {
+        target_partitions: 1,
+        min_partition_bytes: piece,
+        scan_ahead: false,
+        ..SourceOptions::default()
+    };
+    let source = LogSource::open(vec![Input::File(path.clone())], options).expect("open");
+    let stats = Arc::new(ScanStats::default());
+    let table = source
+        .table(&["n".to_string()], &[], stats.clone())
+        .expect("table");
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .build()
+        .expect("runtime");
+    let rows = runtime.block_on(async {
+        let mut stream = SessionContext::new()
+            .read_table(table)
+            .expect("read")
+            .execute_stream()
+            .await
+            .expect("execute");
+        let mut rows = 0;
+        let mut batches = 0;
+        while let Some(batch) = stream.next().await {
+            rows += batch.expect("batch").num_rows();
+            batches += 1;
+            if batches == 2 {
+                std::fs::OpenOptions::new()
+                    .write(true)
+                    .open(&path)
+                    .and_then(|f| f.set_len(cut as u64))
+                    .expect("truncate");
+            }
+        }
+        rows
+    });
+    let _ = std::fs::remove_file(&path);
+    assert_eq!(rows, text[..two_pieces].matches('\n').count());
+    let problems = stats.input_problems();
+    assert!(
+        problems
+            .iter()
+            .any(|p| p.contains("changed while being read")),
+        "{problems:?}"
+    );
+}
