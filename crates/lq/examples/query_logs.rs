@@ -1,4 +1,5 @@
-//! Runs a Logs Insights query over log files with the `lq` library and prints the result as CSV.
+//! Runs a Logs Insights query over log files with the `lq` library and prints the result as CSV,
+//! then the same prepared query over each file alone (parsed and planned once, run per file).
 //!
 //! ```text
 //! cargo run -p lq --example query_logs -- 'stats count(*) by service' testdata/logs/app.ndjson
@@ -22,11 +23,23 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         );
     }
     let engine = Engine::default();
-    let result = engine.run(&query, files.iter().map(Input::path).collect())?;
+    let prepared = engine.prepare(&query)?;
+    eprintln!(
+        "commands: {}; fields read: {}",
+        prepared.commands().join(", "),
+        prepared.fields().join(", ")
+    );
+    let result = prepared.run(files.iter().map(Input::path).collect())?;
     print!("{}", result.to_csv());
     eprintln!(
         "{} records scanned, {} matched",
         result.stats.records_scanned, result.stats.records_matched
     );
+    if files.len() > 1 {
+        for file in &files {
+            let one = prepared.run(vec![Input::path(file)])?;
+            eprintln!("{file}: {} rows", one.row_count());
+        }
+    }
     Ok(())
 }

@@ -38,8 +38,9 @@ use crate::{Engine, Error, Input, QueryResult, QueryStream, format, session, sou
 ///     println!("{name}: {}", result.to_csv());
 /// }
 ///
-/// // Or as a stream of batches, from async code.
-/// let rows = futures::executor::block_on(async {
+/// // From async code (a Tokio runtime, as `#[tokio::main]` makes one), as a stream of batches.
+/// let runtime = tokio::runtime::Runtime::new().expect("a runtime");
+/// let rows = runtime.block_on(async {
 ///     let mut stream = errors
 ///         .stream(vec![Input::bytes("a.log", b"{\"level\":\"ERROR\",\"service\":\"x\"}\n".to_vec())])
 ///         .await?;

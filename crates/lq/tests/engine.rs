@@ -92,3 +92,76 @@ fn prefiltered_lines_are_counted_and_answers_unchanged() {
         }
     }
 }
+
+/// What an embedding service does: call the blocking API from inside its async runtime, and drop
+/// the engine there. Neither may panic ("Cannot start a runtime from within a runtime").
+fn blocking_calls_inside(runtime: tokio::runtime::Runtime) {
+    runtime.block_on(async {
+        let engine = Engine::default();
+        let prepared = engine
+            .prepare("filter even = 'true' | stats count(*) as n")
+            .expect("prepares");
+        let result = prepared
+            .run(vec![Input::bytes("mem", logs())])
+            .expect("runs inside a runtime");
+        assert_eq!(result.to_csv(), "n\n19\n");
+        assert!(prepared.explain(Vec::new()).is_ok());
+        engine.check("stats count(*)").expect("checks");
+        drop(prepared);
+        drop(engine);
+    });
+}
+
+#[test]
+fn blocking_calls_work_inside_a_multi_thread_runtime() {
+    blocking_calls_inside(
+        tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()
+            .expect("runtime"),
+    );
+}
+
+#[test]
+fn blocking_calls_work_inside_a_current_thread_runtime() {
+    blocking_calls_inside(
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime"),
+    );
+}
+
+#[test]
+fn a_prepared_query_runs_again_over_other_inputs() {
+    let prepared = engine(2)
+        .prepare("stats count(*) as n, sum(n) as total")
+        .expect("prepares");
+    assert_eq!(prepared.fields(), ["n"]);
+    assert_eq!(prepared.commands(), ["stats"]);
+    let first = prepared.run(vec![Input::bytes("a", logs())]).expect("runs");
+    let second = prepared
+        .run(vec![Input::bytes(
+            "b",
+            b"{\"n\": 5}\n{\"n\": 7}\n".to_vec(),
+        )])
+        .expect("runs again");
+    assert_eq!(first.to_csv(), "n,total\n40,759\n");
+    assert_eq!(second.to_csv(), "n,total\n2,12\n");
+}
+
+#[test]
+fn a_prepared_query_that_reads_the_clock_reads_it_at_each_run() {
+    let prepared = Engine::default()
+        .prepare("fields now() as t | limit 1")
+        .expect("prepares");
+    let t = |r: lq::QueryResult| r.to_csv().lines().nth(1).map(String::from);
+    let first = t(prepared
+        .run(vec![Input::bytes("a", b"{}\n".to_vec())])
+        .expect("runs"));
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    let second = t(prepared
+        .run(vec![Input::bytes("a", b"{}\n".to_vec())])
+        .expect("runs"));
+    assert_ne!(first, second, "now() is the time of each run");
+}
