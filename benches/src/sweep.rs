@@ -4,10 +4,13 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::{
-    Args, BenchError, Query, Run, cache_note, loadavg, lq_command, machine, median, run_once,
-    same_answer, warm_and_count,
-};
+use crate::answers::same_answer;
+use crate::args::Args;
+use crate::commands::lq_command;
+use crate::error::BenchError;
+use crate::machine::{cache_note, loadavg, machine, warm_and_count};
+use crate::measure::{Run, median, run_once};
+use crate::setup::Query;
 
 /// What is compared.
 pub(crate) enum Sweep {

@@ -21,7 +21,7 @@ use std::time::{Duration, Instant};
 
 use lq::{Engine, Error, Input, QueryResult};
 
-use crate::Failure;
+use crate::failure::Failure;
 
 use crate::args::Format;
 use crate::render::{self, TableStyle};

@@ -4,6 +4,7 @@ mod args;
 mod chart;
 mod config;
 mod context;
+mod failure;
 mod follow;
 mod output_file;
 mod progress;
@@ -17,6 +18,7 @@ use clap::Parser;
 use lq::{Engine, EngineOptions, Error, Input};
 
 use args::{Args, ColorChoice, Format};
+use failure::Failure;
 use render::TableStyle;
 
 /// Parses a size such as `512M`, `2G`, `1.5GiB`, `65536` (bytes), or `none`.
@@ -66,42 +68,7 @@ fn main() -> ExitCode {
     };
     match run(args) {
         Ok(()) => ExitCode::SUCCESS,
-        Err(Failure::Interrupted) => ExitCode::from(130),
-        Err(Failure::Usage(msg)) => {
-            eprintln!("error: {msg}");
-            ExitCode::from(2)
-        }
-        Err(Failure::Output(msg)) => {
-            eprintln!("error: {msg}");
-            ExitCode::from(1)
-        }
-        Err(Failure::Lq(e @ Error::Options(_))) => {
-            eprintln!("error: {e}");
-            ExitCode::from(2)
-        }
-        Err(Failure::Lq(e @ Error::Query { .. })) => {
-            eprintln!("{e}");
-            ExitCode::from(2)
-        }
-        Err(Failure::Lq(e)) => {
-            eprintln!("error: {e}");
-            ExitCode::from(1)
-        }
-    }
-}
-
-enum Failure {
-    Usage(String),
-    /// Output that could not be written (a file, a chart, the terminal).
-    Output(String),
-    /// Ctrl-C (exit status 130, as shells expect).
-    Interrupted,
-    Lq(Error),
-}
-
-impl From<Error> for Failure {
-    fn from(e: Error) -> Self {
-        Failure::Lq(e)
+        Err(failure) => failure.report(),
     }
 }
 

@@ -15,6 +15,7 @@ mod commands;
 mod expr;
 mod names;
 mod operators;
+mod options;
 mod query;
 mod scalar_calls;
 mod scope;
@@ -23,4 +24,5 @@ mod stats;
 mod steps;
 mod walk;
 
-pub use query::{LoweredQuery, PlanOptions, PlannedQuery, SourceRequest, lower_query};
+pub use options::PlanOptions;
+pub use query::{LoweredQuery, PlannedQuery, SourceRequest, lower_query};

@@ -11,7 +11,7 @@ use lq_syntax::Diagnostic;
 use lq_syntax::Span;
 use lq_syntax::ast::*;
 
-use super::query::PlanOptions;
+use super::options::PlanOptions;
 use super::scope::{Scope, closes_scope};
 use super::steps::Step;
 use crate::types::*;

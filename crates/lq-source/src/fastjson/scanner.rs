@@ -3,7 +3,7 @@
 use super::index::{INDEXED_WORDS, quote_or_escape, special};
 use super::keys::{EMPTY, FastTargets};
 use super::lexeme::{itoa_usize, number_end, word_end};
-use super::{MAX_DEPTH, Span};
+use super::span::{MAX_DEPTH, Span};
 
 pub(crate) struct Scanner<'a, 'o> {
     pub(crate) b: &'a [u8],

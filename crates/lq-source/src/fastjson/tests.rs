@@ -3,6 +3,7 @@
 use super::index::*;
 use super::keys::*;
 use super::lexeme::*;
+use super::line::*;
 use super::*;
 use crate::extract::{Targets, extract};
 

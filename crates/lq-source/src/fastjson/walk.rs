@@ -4,7 +4,7 @@
 use super::index::INDEXED_WORDS;
 use super::keys::{FastTargets, ROOT};
 use super::lexeme::{itoa_usize, number_end, word_end};
-use super::{MAX_DEPTH, Span};
+use super::span::{MAX_DEPTH, Span};
 
 /// grammar as [`Scanner`], but strings, whitespace and skipped values are never read byte by byte.
 /// Every token start is visited, so anything out of place (junk between values, text after the

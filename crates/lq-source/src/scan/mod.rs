@@ -2,6 +2,7 @@
 //! piece's lines into Arrow rows.
 
 pub(crate) mod ahead;
+pub(crate) mod field_value;
 pub(crate) mod lines;
 pub(crate) mod partition;
 pub(crate) mod pieces;

@@ -1,7 +1,9 @@
 //! Newline-aligned pieces of the mapped inputs: their sizes, the partitions taking them in turn,
 //! and the release of finished pieces' pages.
 
-use std::sync::atomic::AtomicUsize;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use datafusion::error::DataFusionError;
 use std::sync::{Arc, Mutex};
 
 use crate::scan::ahead::Ahead;
@@ -135,5 +137,57 @@ impl Morsels {
         let round = Arc::new(Round::default());
         rounds.push((started, round.clone()));
         (round, false)
+    }
+}
+
+/// The most pieces scanned ahead: about what one thread scans while a query is planned.
+pub(crate) const SCAN_AHEAD_PIECES: usize = 2;
+
+pub(crate) fn scan_ahead(morsels: std::sync::Weak<Morsels>, round: Arc<Round>) {
+    /// Whatever ends the thread, a partition waiting for its last piece is told.
+    struct Finish(std::sync::Weak<Morsels>);
+    impl Drop for Finish {
+        fn drop(&mut self) {
+            if let Some(m) = self.0.upgrade() {
+                m.ahead.finish();
+            }
+        }
+    }
+    let _finish = Finish(morsels.clone());
+    for _ in 0..SCAN_AHEAD_PIECES {
+        let Some(m) = morsels.upgrade() else {
+            return;
+        };
+        if m.ahead.lock().stop {
+            break;
+        }
+        let index = round.next.fetch_add(1, Ordering::Relaxed);
+        let Some(job) = m.jobs.get(index) else {
+            break;
+        };
+        let mut batches = Vec::new();
+        // A panic must not lose the piece's rows silently: it becomes the query's error.
+        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            job.run(Some(&m.marks), &mut |batch| {
+                batches.push(batch);
+                true
+            })
+        }))
+        .unwrap_or_else(|_| {
+            Err(DataFusionError::Internal(format!(
+                "the scan of {} (bytes {}..{}) failed unexpectedly",
+                job.input.display, job.start, job.end
+            )))
+        })
+        .map(|()| batches);
+        if result.is_ok() {
+            m.finished(&round, index);
+        }
+        let failed = result.is_err();
+        m.ahead.lock().ready.push_back(result);
+        m.ahead.finished.notify_all();
+        if failed {
+            break;
+        }
     }
 }

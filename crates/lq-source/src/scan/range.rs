@@ -11,8 +11,8 @@ use crate::extract::{self, Captured};
 use crate::layout::Layout;
 use crate::open::OpenInput;
 use crate::prefilter::{Prefilter, next_match};
+use crate::scan::field_value::FieldValue;
 use crate::scan::lines::{BOM, LineMarks, count_lines};
-use crate::scan::rows::FieldValue;
 use crate::{MalformedLine, ScanStats, fastjson, lambda, timestamp};
 
 /// One newline-aligned byte range of one input: a line belongs to the range holding its first byte.

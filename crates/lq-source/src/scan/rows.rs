@@ -7,6 +7,7 @@ use datafusion::arrow::array::{
 };
 
 use crate::layout::ColumnSource;
+use crate::scan::field_value::FieldValue;
 use crate::scan::range::RangeJob;
 use crate::{lambda, timestamp};
 
@@ -14,32 +15,6 @@ pub(crate) enum Builder {
     Time(TimestampMillisecondBuilder),
     Text(StringBuilder),
     Row(UInt64Builder),
-}
-
-/// A field value of the current line: where its text is, or the decoded text.
-#[derive(Debug, Clone)]
-pub(crate) enum FieldValue {
-    Missing,
-    /// Bytes `data[start..end]` of the input, valid UTF-8.
-    At(usize, usize),
-    Owned(String),
-}
-
-impl FieldValue {
-    pub(crate) fn text<'a>(&'a self, data: &'a [u8]) -> Option<&'a str> {
-        match self {
-            FieldValue::Missing => None,
-            FieldValue::At(s, e) => {
-                let bytes = &data[*s..*e];
-                debug_assert!(std::str::from_utf8(bytes).is_ok());
-                // SAFETY: `At` is made only from `fastjson::Span::Plain`, whose bytes the scanner
-                // has checked to be UTF-8 (ASCII in the token walk; `from_utf8` on strings with
-                // other bytes in the byte scanner). Checking again cost 4% of a field query.
-                Some(unsafe { std::str::from_utf8_unchecked(bytes) })
-            }
-            FieldValue::Owned(t) => Some(t),
-        }
-    }
 }
 
 impl RangeJob {
