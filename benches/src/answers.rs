@@ -1,7 +1,5 @@
 //! Comparing answers across tools: by value, order aside, with ties at a limit allowed to differ.
 
-
-
 /// A value as compared across tools: numbers (and numeric text) as numbers, timestamps as epoch
 /// milliseconds, other text as text.
 #[derive(Debug, Clone, PartialEq)]

@@ -4,7 +4,6 @@
 use std::io::Read;
 use std::path::Path;
 
-
 use crate::args::Args;
 use crate::error::BenchError;
 
