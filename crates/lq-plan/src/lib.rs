@@ -6,7 +6,7 @@
 //! table.
 //! The Logs Insights functions with no DataFusion equivalent live in [`udf`].
 //!
-//! Semantics chosen where Logs Insights leaves them open (see the README's language section): values
+//! Semantics chosen where Logs Insights leaves them open (see `grammar/README.md`): values
 //! are loosely typed (numbers compare numerically when both sides are numeric, otherwise as text); a
 //! comparison with a missing field is false (`!=` too), while `not` of a false or missing predicate
 //! is true; `sort` without a direction sorts descending; rows without `sort` come newest first; the

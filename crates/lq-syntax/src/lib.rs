@@ -17,7 +17,7 @@ mod parser;
 pub mod span;
 
 pub use diagnostic::Diagnostic;
-pub use parser::{PLANNED_COMMANDS, SUPPORTED_COMMANDS, parse};
+pub use parser::{PLANNED_COMMANDS, parse, supported_commands};
 pub use span::Span;
 
 /// The nearest of `candidates` to `word` by edit distance, if it is close enough to be a likely typo.

@@ -188,7 +188,7 @@ fn pred_text(p: &Pred) -> String {
     }
 }
 
-/// Loose comparison as the README states it: numerically when both sides are numbers or numeric
+/// Loose comparison as grammar/README.md states it: numerically when both sides are numbers or numeric
 /// text, otherwise as text; missing when the field is missing.
 fn compare(value: &str, op: &str, lit: &Lit) -> bool {
     let ordering = match (parse_number(value), lit.as_number()) {

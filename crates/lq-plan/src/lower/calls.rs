@@ -48,7 +48,7 @@ pub(crate) fn check_functions(e: &ast::Expr) -> Result<(), Diagnostic> {
 pub(crate) fn unknown_function(name: &str, span: Span) -> Diagnostic {
     let hint = match lq_syntax::suggest(name, &catalog::names()) {
         Some(n) => format!("did you mean `{n}`?"),
-        None => "see the function list in the README".to_string(),
+        None => "see the function list in grammar/README.md".to_string(),
     };
     Diagnostic::new(format!("unknown function `{name}`"), span)
         .with_label("not a known function")

@@ -1,7 +1,6 @@
 //! JSON functions: `jsonParse`, `jsonStringify`, array size and membership, and walking a
 //! value's path.
 
-
 use super::{Out, Val, text};
 use crate::udf::{format_number, format_timestamp};
 

@@ -1,6 +1,5 @@
 //! Number functions: `round`, `haversine`, conversions to numbers and `isNumeric`.
 
-
 use super::{Out, Val, num};
 use crate::udf::parse_number;
 

@@ -1,51 +1,59 @@
 //! Commands: the name that starts each one, and its arguments (projections, `stats`, sort keys,
 //! `parse`, `lookup`, `join`, options).
 
-use super::{Parser, is_word, nearest};
+use super::{Parser, nearest};
 use crate::ast::*;
 use crate::diagnostic::Diagnostic;
-use crate::lexer::{Tok, Token, next_token};
+use crate::lexer::Tok;
 use crate::span::Span;
 
-/// The commands this version of lq runs (lower case; `filterIndex`, `countFrequent` and `SOURCE`
-/// are matched without regard to case).
-pub const SUPPORTED_COMMANDS: &[&str] = &[
-    "fields",
-    "display",
-    "filter",
-    "where",
-    "filterIndex",
-    "stats",
-    "sort",
-    "limit",
-    "head",
-    "parse",
-    "json",
-    "dedup",
-    "unmask",
-    "unnest",
-    "expand",
-    "pattern",
-    "anomaly",
-    "diff",
-    "logcompare",
-    "relevantfields",
-    "lookup",
-    "cidrlookup",
-    "join",
-    "addtotals",
-    "accum",
-    "autoregress",
-    "filldown",
-    "fillmissing",
-    "outlier",
-    "sessionize",
-    "countFrequent",
-    "count_frequent",
-    "estimate",
-    "SOURCE",
-    "appendcols",
+/// How a command's arguments are parsed, once its name is read (the name is passed, as written).
+type CommandParser = fn(&mut Parser<'_>, &str) -> Result<CommandKind, Diagnostic>;
+
+/// The commands this version of lq runs, each with the function that parses it: the one list of
+/// command names, matched without regard to case.
+const COMMANDS: &[(&str, CommandParser)] = &[
+    ("fields", |p, w| p.command_fields(w)),
+    ("display", |p, w| p.command_display(w)),
+    ("filter", |p, w| p.command_filter(w)),
+    ("where", |p, w| p.command_filter(w)),
+    ("filterIndex", |p, _| p.filter_index()),
+    ("stats", |p, w| p.command_stats(w)),
+    ("sort", |p, w| p.command_sort(w)),
+    ("limit", |p, w| p.command_limit(w)),
+    ("head", |p, w| p.command_limit(w)),
+    ("parse", |p, w| p.command_parse(w)),
+    ("json", |p, _| p.json_cmd()),
+    ("dedup", |p, w| p.command_dedup(w)),
+    ("unmask", |p, w| p.command_unmask(w)),
+    ("unnest", |p, w| p.command_unnest(w)),
+    ("expand", |p, w| p.command_expand(w)),
+    ("pattern", |p, w| p.command_pattern(w)),
+    ("anomaly", |p, w| p.command_anomaly(w)),
+    ("diff", |p, w| p.command_diff(w)),
+    ("logcompare", |p, w| p.command_logcompare(w)),
+    ("relevantfields", |p, w| p.command_relevantfields(w)),
+    ("lookup", |p, w| p.command_lookup(w)),
+    ("cidrlookup", |p, w| p.command_cidrlookup(w)),
+    ("join", |p, w| p.command_join(w)),
+    ("addtotals", |p, w| p.command_addtotals(w)),
+    ("accum", |p, w| p.command_accum(w)),
+    ("autoregress", |p, w| p.command_autoregress(w)),
+    ("filldown", |p, w| p.command_filldown(w)),
+    ("fillmissing", |p, w| p.command_fillmissing(w)),
+    ("outlier", |p, w| p.command_outlier(w)),
+    ("sessionize", |p, w| p.command_sessionize(w)),
+    ("countFrequent", |p, w| p.command_countfrequent(w)),
+    ("count_frequent", |p, w| p.command_countfrequent(w)),
+    ("estimate", |p, w| p.command_estimate(w)),
+    ("SOURCE", |p, w| p.command_source(w)),
+    ("appendcols", |p, w| p.command_appendcols(w)),
 ];
+
+/// The names of the commands this version of lq runs (aliases such as `where` and `head` too).
+pub fn supported_commands() -> impl Iterator<Item = &'static str> {
+    COMMANDS.iter().map(|(name, _)| *name)
+}
 
 /// Logs Insights commands that lq recognises but does not run yet.
 pub const PLANNED_COMMANDS: &[&str] = &["tail"];
@@ -58,700 +66,315 @@ impl Parser<'_> {
                 "commands are fields, display, filter, stats, sort, limit, parse, dedup, ...",
             ));
         };
-        let lower = word.to_lowercase();
-        let kind = match lower.as_str() {
-            "fields" => CommandKind::Fields(self.projections()?),
-            "display" => CommandKind::Display(self.projections()?),
-            "filter" | "where" => CommandKind::Filter(self.expr()?),
-            "filterindex" => self.filter_index()?,
-            "stats" => CommandKind::Stats(self.stats()?),
-            "sort" => {
-                self.eat_word("by")?;
-                CommandKind::Sort(self.sort_keys()?)
+        let Some((_, parse)) = COMMANDS
+            .iter()
+            .find(|(name, _)| name.eq_ignore_ascii_case(word))
+        else {
+            if let Some(name) = PLANNED_COMMANDS
+                .iter()
+                .find(|c| c.eq_ignore_ascii_case(word))
+            {
+                return Err(Diagnostic::new(
+                    format!("the `{name}` command is not supported yet"),
+                    t.span,
+                )
+                .with_label("not supported yet")
+                .with_hint(
+                    "see the list of commands in grammar/README.md; `limit` keeps the first rows",
+                ));
             }
-            "limit" | "head" => {
-                let any = lower == "limit" && self.eat_word("any")?.is_some();
-                CommandKind::Limit {
-                    rows: self.whole_number("a whole number of rows", "write e.g. `limit 20`")?,
-                    any,
+            let mut all: Vec<&str> = supported_commands().collect();
+            all.extend_from_slice(PLANNED_COMMANDS);
+            let hint = match nearest(word, &all) {
+                Some(c) => format!("did you mean `{c}`?"),
+                None => {
+                    "commands are fields, display, filter, stats, sort, limit, parse, dedup, ..."
+                        .to_string()
                 }
-            }
-            "parse" => CommandKind::Parse(self.parse_cmd()?),
-            "json" => self.json_cmd()?,
-            "dedup" => CommandKind::Dedup(self.names(",")?),
-            "unmask" => {
-                let next = self.peek(false)?;
-                if matches!(next.tok, Tok::Eof | Tok::Punct("|")) {
-                    CommandKind::Unmask(None)
-                } else {
-                    CommandKind::Unmask(Some(self.name("a field to unmask")?))
-                }
-            }
-            "unnest" => {
-                let expr = self.expr()?;
-                self.expect_word("into", "write e.g. `unnest js.items into item`")?;
-                let into = self.name("a name after `into`")?;
-                CommandKind::Unnest { expr, into }
-            }
-            "expand" => CommandKind::Expand(self.name("a field holding a JSON array")?),
-            "pattern" => CommandKind::Pattern(self.expr()?),
-            "anomaly" => CommandKind::Anomaly,
-            "diff" => {
-                let next = self.peek(false)?;
-                let baseline = match &next.tok {
-                    Tok::Word(w) if w.eq_ignore_ascii_case("previousDay") => DiffBaseline::Day,
-                    Tok::Word(w) if w.eq_ignore_ascii_case("previousWeek") => DiffBaseline::Week,
-                    Tok::Word(w) if w.eq_ignore_ascii_case("previousMonth") => DiffBaseline::Month,
-                    Tok::Eof | Tok::Punct("|") => DiffBaseline::Previous,
-                    _ => {
-                        return Err(self
-                            .expected("`previousDay`, `previousWeek`, `previousMonth` or `|`", &next)
-                            .with_hint("write `diff` to compare with the range just before, or e.g. `diff previousDay`"));
-                    }
-                };
-                if baseline != DiffBaseline::Previous {
-                    self.pos = next.span.end;
-                }
-                CommandKind::Diff(baseline)
-            }
-            "logcompare" => {
-                self.expect_word("timeshift", "write e.g. `logcompare timeshift 7d`")?;
-                CommandKind::Logcompare(self.duration("a time period such as 7d")?)
-            }
-            "relevantfields" => {
-                let mut fields = Vec::new();
-                if self.peek_word("where")?.is_none() {
-                    fields = self.names(",")?;
-                }
-                self.expect_word("where", "write e.g. `relevantfields where duration > 500`")?;
-                CommandKind::RelevantFields {
-                    fields,
-                    condition: self.expr()?,
-                }
-            }
-            "lookup" => CommandKind::Lookup(self.lookup()?),
-            "cidrlookup" => CommandKind::CidrLookup(self.cidrlookup()?),
-            "join" => CommandKind::Join(self.join()?),
-            "appendcols" => {
-                let options = self.options()?;
-                let query = self.parenthesised_query(
-                    "write e.g. `appendcols (SOURCE 'other' | stats count(*) as n)`",
-                )?;
-                CommandKind::AppendCols {
-                    options,
-                    query: Box::new(query),
-                }
-            }
-            "addtotals" => {
-                let options = self.options()?;
-                let next = self.peek(false)?;
-                let fields = if matches!(next.tok, Tok::Eof | Tok::Punct("|")) {
-                    Vec::new()
-                } else {
-                    self.names(",")?
-                };
-                CommandKind::AddTotals { options, fields }
-            }
-            "accum" => {
-                let field = self.name("the field to sum")?;
-                let alias = self.alias()?;
-                CommandKind::Accum { field, alias }
-            }
-            "autoregress" => {
-                let field = self.name("a field")?;
-                let alias = self.alias()?;
-                let mut from = 1;
-                let mut to = 1;
-                for option in self.options()? {
-                    match (option.key.name.as_str(), &option.value) {
-                        ("p", OptionValue::Number(Number::Int(n))) if *n >= 1 => {
-                            from = *n as u64;
-                            to = *n as u64;
-                        }
-                        ("p", OptionValue::Range(a, b)) if *a >= 1 && a <= b => {
-                            from = *a;
-                            to = *b;
-                        }
-                        _ => {
-                            return Err(Diagnostic::new(
-                                format!(
-                                    "unexpected option `{}` for `autoregress`",
-                                    option.key.name
-                                ),
-                                option.key.span.to(option.value_span),
-                            )
-                            .with_hint(
-                                "write `p=1` for the previous row or `p=1-4` for the four before",
-                            ));
-                        }
-                    }
-                }
-                CommandKind::Autoregress {
-                    field,
-                    alias,
-                    from,
-                    to,
-                }
-            }
-            "filldown" => {
-                let mut names = Vec::new();
-                while !matches!(self.peek(false)?.tok, Tok::Eof | Tok::Punct("|")) {
-                    names.push(self.wildcard_name()?);
-                    self.eat_punct(",")?;
-                }
-                CommandKind::Filldown(names)
-            }
-            "fillmissing" => {
-                let mut fills = Vec::new();
-                if self.eat_word("with")?.is_some() {
-                    loop {
-                        let value = self.unary()?;
-                        self.expect_word("for", "write e.g. `fillmissing with 0 for count`")?;
-                        fills.push((value, self.name("a field after `for`")?));
-                        if self.eat_punct(",")?.is_none() {
-                            break;
-                        }
-                        self.eat_word("with")?;
-                    }
-                }
-                CommandKind::Fillmissing(fills)
-            }
-            "outlier" => {
-                let options = self.options()?;
-                let mut fields = Vec::new();
-                while !matches!(self.peek(false)?.tok, Tok::Eof | Tok::Punct("|")) {
-                    fields.push(self.name("a numeric field")?);
-                    self.eat_punct(",")?;
-                }
-                if fields.is_empty() {
-                    let t = self.peek(false)?;
-                    return Err(self
-                        .expected("a field", &t)
-                        .with_hint("write e.g. `outlier latency`"));
-                }
-                CommandKind::Outlier { options, fields }
-            }
-            "sessionize" => {
-                let fields = self.names(",")?;
-                let maxspan = if self.eat_word("maxspan")?.is_some() {
-                    Some(self.duration("a time period such as 30m")?)
-                } else {
-                    None
-                };
-                let alias = self.alias()?;
-                CommandKind::Sessionize {
-                    fields,
-                    maxspan,
-                    alias,
-                }
-            }
-            "countfrequent" | "count_frequent" => CommandKind::CountFrequent(self.names(",")?),
-            "estimate" => CommandKind::Estimate,
-            "source" => CommandKind::Source(self.source()?),
-            _ => {
-                if let Some(name) = PLANNED_COMMANDS
-                    .iter()
-                    .find(|c| c.eq_ignore_ascii_case(word))
-                {
-                    return Err(Diagnostic::new(
-                        format!("the `{name}` command is not supported yet"),
-                        t.span,
-                    )
-                    .with_label("not supported yet")
-                    .with_hint("see the README's list of commands; `limit` keeps the first rows"));
-                }
-                let mut all: Vec<&str> = SUPPORTED_COMMANDS.to_vec();
-                all.extend_from_slice(PLANNED_COMMANDS);
-                let hint = match nearest(word, &all) {
-                    Some(c) => format!("did you mean `{c}`?"),
-                    None => "commands are fields, display, filter, stats, sort, limit, parse, dedup, ...".to_string(),
-                };
-                return Err(Diagnostic::new(format!("unknown command `{word}`"), t.span)
-                    .with_label("expected a command")
-                    .with_hint(hint));
-            }
+            };
+            return Err(Diagnostic::new(format!("unknown command `{word}`"), t.span)
+                .with_label("expected a command")
+                .with_hint(hint));
         };
+        let kind = parse(self, word)?;
         Ok(Command {
             kind,
             span: Span::new(t.span.start, self.pos),
         })
     }
 
-    pub(crate) fn peek_word(&self, word: &str) -> Result<Option<Token>, Diagnostic> {
-        let t = self.peek(false)?;
-        Ok(is_word(&t.tok, word).then_some(t))
+    /// `fields`.
+    fn command_fields(&mut self, _word: &str) -> Result<CommandKind, Diagnostic> {
+        Ok(CommandKind::Fields(self.projections()?))
     }
 
-    pub(crate) fn expect_word(&mut self, word: &str, hint: &str) -> Result<Token, Diagnostic> {
-        let t = self.peek(false)?;
-        if is_word(&t.tok, word) {
-            self.pos = t.span.end;
-            return Ok(t);
-        }
-        Err(self.expected(&format!("`{word}`"), &t).with_hint(hint))
+    /// `display`.
+    fn command_display(&mut self, _word: &str) -> Result<CommandKind, Diagnostic> {
+        Ok(CommandKind::Display(self.projections()?))
     }
 
-    pub(crate) fn expect_punct(&mut self, p: &str, hint: &str) -> Result<Token, Diagnostic> {
-        match self.eat_punct(p)? {
-            Some(t) => Ok(t),
-            None => {
-                let t = self.peek(false)?;
-                Err(self.expected(&format!("`{p}`"), &t).with_hint(hint))
-            }
-        }
+    /// `filter` (also `where`).
+    fn command_filter(&mut self, _word: &str) -> Result<CommandKind, Diagnostic> {
+        Ok(CommandKind::Filter(self.expr()?))
     }
 
-    pub(crate) fn whole_number(&mut self, what: &str, hint: &str) -> Result<u64, Diagnostic> {
-        let n = self.bump(true)?;
-        match n.tok {
-            Tok::Num(Number::Int(i)) if i >= 0 => Ok(i as u64),
-            _ => Err(self.expected(what, &n).with_hint(hint)),
-        }
+    /// `stats`.
+    fn command_stats(&mut self, _word: &str) -> Result<CommandKind, Diagnostic> {
+        Ok(CommandKind::Stats(self.stats()?))
     }
 
-    pub(crate) fn duration(&mut self, what: &str) -> Result<Duration, Diagnostic> {
-        let t = self.bump(true)?;
-        match t.tok {
-            Tok::Dur(d) => Ok(d),
-            _ => Err(self
-                .expected(what, &t)
-                .with_hint("time periods are written like 30s, 5m, 1h, 1d")),
-        }
+    /// `sort`.
+    fn command_sort(&mut self, _word: &str) -> Result<CommandKind, Diagnostic> {
+        self.eat_word("by")?;
+        Ok(CommandKind::Sort(self.sort_keys()?))
     }
 
-    pub(crate) fn alias(&mut self) -> Result<Option<Name>, Diagnostic> {
-        if self.eat_word("as")?.is_some() {
-            Ok(Some(self.name("a name after `as`")?))
+    /// `limit` (also `head`).
+    fn command_limit(&mut self, word: &str) -> Result<CommandKind, Diagnostic> {
+        let any = word.eq_ignore_ascii_case("limit") && self.eat_word("any")?.is_some();
+        Ok(CommandKind::Limit {
+            rows: self.whole_number("a whole number of rows", "write e.g. `limit 20`")?,
+            any,
+        })
+    }
+
+    /// `parse`.
+    fn command_parse(&mut self, _word: &str) -> Result<CommandKind, Diagnostic> {
+        Ok(CommandKind::Parse(self.parse_cmd()?))
+    }
+
+    /// `dedup`.
+    fn command_dedup(&mut self, _word: &str) -> Result<CommandKind, Diagnostic> {
+        Ok(CommandKind::Dedup(self.names(",")?))
+    }
+
+    /// `unmask`.
+    fn command_unmask(&mut self, _word: &str) -> Result<CommandKind, Diagnostic> {
+        let next = self.peek(false)?;
+        Ok(if matches!(next.tok, Tok::Eof | Tok::Punct("|")) {
+            CommandKind::Unmask(None)
         } else {
-            Ok(None)
-        }
+            CommandKind::Unmask(Some(self.name("a field to unmask")?))
+        })
     }
 
-    /// Names separated by `sep` (`,`).
-    pub(crate) fn names(&mut self, sep: &str) -> Result<Vec<Name>, Diagnostic> {
-        let mut names = vec![self.name("a field name")?];
-        while self.eat_punct(sep)?.is_some() {
-            names.push(self.name("a field name")?);
-        }
-        Ok(names)
+    /// `unnest`.
+    fn command_unnest(&mut self, _word: &str) -> Result<CommandKind, Diagnostic> {
+        let expr = self.expr()?;
+        self.expect_word("into", "write e.g. `unnest js.items into item`")?;
+        let into = self.name("a name after `into`")?;
+        Ok(CommandKind::Unnest { expr, into })
     }
 
-    /// A field name, or a prefix followed by `*` (`cpu*`).
-    pub(crate) fn wildcard_name(&mut self) -> Result<Name, Diagnostic> {
-        let t = self.peek(false)?;
-        if t.tok == Tok::Punct("*") {
-            self.pos = t.span.end;
-            return Ok(Name {
-                name: "*".into(),
-                span: t.span,
-            });
-        }
-        let mut name = self.name("a field name or a pattern such as `cpu*`")?;
-        if self.src[self.pos..].starts_with('*') {
-            self.pos += 1;
-            name.name.push('*');
-            name.span = Span::new(name.span.start, self.pos);
-        }
-        Ok(name)
+    /// `expand`.
+    fn command_expand(&mut self, _word: &str) -> Result<CommandKind, Diagnostic> {
+        Ok(CommandKind::Expand(
+            self.name("a field holding a JSON array")?,
+        ))
     }
 
-    /// `key=value` options, as long as they come.
-    pub(crate) fn options(&mut self) -> Result<Vec<CommandOption>, Diagnostic> {
-        let mut out = Vec::new();
-        loop {
-            let t = self.peek(false)?;
-            let Tok::Word(key) = &t.tok else {
-                return Ok(out);
-            };
-            let after = next_token(self.src, t.span.end, false)?;
-            if after.tok != Tok::Punct("=") {
-                return Ok(out);
-            }
-            self.pos = after.span.end;
-            let v = self.bump(true)?;
-            let value = match &v.tok {
-                Tok::Word(w) if w.eq_ignore_ascii_case("true") => OptionValue::Bool(true),
-                Tok::Word(w) if w.eq_ignore_ascii_case("false") => OptionValue::Bool(false),
-                Tok::Word(w) | Tok::Field(w) => OptionValue::Word(w.clone()),
-                Tok::Str(w) => OptionValue::Word(w.clone()),
-                Tok::Dur(d) => OptionValue::Duration(*d),
-                Tok::Punct("-") => match self.bump(true)?.tok {
-                    Tok::Dur(d) => OptionValue::Duration(d),
-                    _ => return Err(self.expected("a time period such as 1d after `-`", &v)),
-                },
-                Tok::Num(n) => {
-                    let dash = self.peek(false)?;
-                    if let (Number::Int(a), Tok::Punct("-")) = (n, &dash.tok) {
-                        let b_tok = next_token(self.src, dash.span.end, true)?;
-                        match b_tok.tok {
-                            Tok::Num(Number::Int(b)) if *a >= 0 && b >= 0 => {
-                                self.pos = b_tok.span.end;
-                                OptionValue::Range(*a as u64, b as u64)
-                            }
-                            _ => return Err(self.expected("a whole number after `-`", &b_tok)),
-                        }
-                    } else {
-                        OptionValue::Number(*n)
-                    }
-                }
-                _ => {
-                    return Err(self
-                        .expected("an option value", &v)
-                        .with_hint("write e.g. `type=inner`, `row=false`, `p=1-4`"));
-                }
-            };
-            out.push(CommandOption {
-                key: Name {
-                    name: key.clone(),
-                    span: t.span,
-                },
-                value,
-                value_span: Span::new(v.span.start, self.pos),
-            });
-        }
+    /// `pattern`.
+    fn command_pattern(&mut self, _word: &str) -> Result<CommandKind, Diagnostic> {
+        Ok(CommandKind::Pattern(self.expr()?))
     }
 
-    pub(crate) fn filter_index(&mut self) -> Result<CommandKind, Diagnostic> {
-        let e = self.expr()?;
-        match &e.kind {
-            ExprKind::Binary(BinaryOp::Eq, l, _) | ExprKind::In { expr: l, .. }
-                if matches!(l.kind, ExprKind::Field(_)) =>
-            {
-                Ok(CommandKind::FilterIndex(e))
-            }
-            _ => Err(Diagnostic::new(
-                "`filterIndex` takes `field = value` or `field in [...]`",
-                e.span,
-            )
-            .with_hint(
-                "write e.g. `filterIndex requestId = \"abc\"`; use `filter` for other conditions",
-            )),
-        }
+    /// `anomaly`.
+    fn command_anomaly(&mut self, _word: &str) -> Result<CommandKind, Diagnostic> {
+        Ok(CommandKind::Anomaly)
     }
 
-    pub(crate) fn parse_cmd(&mut self) -> Result<Parse, Diagnostic> {
-        // An optional field comes first unless the pattern does.
-        let t = self.peek(true)?;
-        let field = match &t.tok {
-            Tok::Str(_) | Tok::Regex(_) => None,
-            Tok::Word(w) if w.eq_ignore_ascii_case("logfmt") || w.eq_ignore_ascii_case("csv") => {
-                let after = next_token(self.src, t.span.end, true)?;
-                if is_word(&after.tok, "as") {
-                    None
-                } else {
-                    Some(self.parse_field()?)
-                }
-            }
-            _ => Some(self.parse_field()?),
-        };
-        let t = self.bump(true)?;
-        let spec = match t.tok {
-            Tok::Str(pattern) => {
-                self.expect_word(
-                    "as",
-                    "name one field per `*`, e.g. `parse @message \"user=*\" as user`",
-                )?;
-                let names = self.names(",")?;
-                let stars = pattern.matches('*').count();
-                if stars != names.len() {
-                    return Err(Diagnostic::new(
-                        format!(
-                            "the pattern has {stars} `*` but {} name(s) follow `as`",
-                            names.len()
-                        ),
-                        t.span,
-                    )
-                    .with_label("each `*` needs one name")
-                    .with_hint("give exactly one name per `*`"));
-                }
-                ParseSpec::Glob { pattern, names }
-            }
-            Tok::Regex(pattern) => {
-                let names = if self.eat_word("as")?.is_some() {
-                    self.names(",")?
-                } else {
-                    Vec::new()
-                };
-                let multi = self.eat_word("multi")?.is_some();
-                ParseSpec::Regex {
-                    pattern,
-                    names,
-                    multi,
-                }
-            }
-            Tok::Word(w) if w.eq_ignore_ascii_case("logfmt") => {
-                self.expect_word("as", "write e.g. `parse @message logfmt as kv`")?;
-                ParseSpec::Logfmt(self.name("a name after `as`")?)
-            }
-            Tok::Word(w) if w.eq_ignore_ascii_case("csv") => {
-                self.expect_word("as", "write e.g. `parse @message csv as a, b, c`")?;
-                ParseSpec::Csv(self.names(",")?)
-            }
+    /// `diff`.
+    fn command_diff(&mut self, _word: &str) -> Result<CommandKind, Diagnostic> {
+        let next = self.peek(false)?;
+        let baseline = match &next.tok {
+            Tok::Word(w) if w.eq_ignore_ascii_case("previousDay") => DiffBaseline::Day,
+            Tok::Word(w) if w.eq_ignore_ascii_case("previousWeek") => DiffBaseline::Week,
+            Tok::Word(w) if w.eq_ignore_ascii_case("previousMonth") => DiffBaseline::Month,
+            Tok::Eof | Tok::Punct("|") => DiffBaseline::Previous,
             _ => {
                 return Err(self
-                    .expected(
-                        "a \"glob * pattern\", a /regular expression/, `logfmt` or `csv`",
-                        &t,
-                    )
-                    .with_hint("write e.g. `parse @message \"user=* id=*\" as user, id`"));
+                    .expected("`previousDay`, `previousWeek`, `previousMonth` or `|`", &next)
+                    .with_hint("write `diff` to compare with the range just before, or e.g. `diff previousDay`"));
             }
         };
-        Ok(Parse { field, spec })
-    }
-
-    /// The field `parse` reads: a name or a call such as `unmask(@message)`.
-    pub(crate) fn parse_field(&mut self) -> Result<Expr, Diagnostic> {
-        let t = self.bump(false)?;
-        match t.tok {
-            Tok::Word(w) => {
-                if self.peek(false)?.tok == Tok::Punct("(") {
-                    return self.call(w, t.span);
-                }
-                Ok(Expr {
-                    kind: ExprKind::Field(w),
-                    span: t.span,
-                })
-            }
-            Tok::Field(w) => Ok(Expr {
-                kind: ExprKind::Field(w),
-                span: t.span,
-            }),
-            _ => Err(self
-                .expected("a field, a \"glob pattern\" or a /regular expression/", &t)
-                .with_hint("write e.g. `parse @message \"user=*\" as user`")),
+        if baseline != DiffBaseline::Previous {
+            self.pos = next.span.end;
         }
+        Ok(CommandKind::Diff(baseline))
     }
 
-    pub(crate) fn json_cmd(&mut self) -> Result<CommandKind, Diagnostic> {
-        let hint = "write e.g. `json field=requestContext \"identity.sourceIp\" as ip`";
-        self.expect_word("field", hint)?;
-        self.expect_punct("=", hint)?;
-        let field = self.name("a field")?;
-        let t = self.bump(true)?;
-        let Tok::Str(path) = t.tok else {
-            return Err(self.expected("a quoted key path", &t).with_hint(hint));
-        };
-        self.expect_word("as", hint)?;
-        let alias = self.name("a name after `as`")?;
-        Ok(CommandKind::Json { field, path, alias })
+    /// `logcompare`.
+    fn command_logcompare(&mut self, _word: &str) -> Result<CommandKind, Diagnostic> {
+        self.expect_word("timeshift", "write e.g. `logcompare timeshift 7d`")?;
+        Ok(CommandKind::Logcompare(
+            self.duration("a time period such as 7d")?,
+        ))
     }
 
-    pub(crate) fn renamed_list(&mut self) -> Result<Vec<Renamed>, Diagnostic> {
-        let mut out = Vec::new();
-        loop {
-            let name = self.name("a column name")?;
-            let alias = self.alias()?;
-            out.push(Renamed { name, alias });
-            if self.eat_punct(",")?.is_none() {
-                return Ok(out);
-            }
+    /// `relevantfields`.
+    fn command_relevantfields(&mut self, _word: &str) -> Result<CommandKind, Diagnostic> {
+        let mut fields = Vec::new();
+        if self.peek_word("where")?.is_none() {
+            fields = self.names(",")?;
         }
+        self.expect_word("where", "write e.g. `relevantfields where duration > 500`")?;
+        Ok(CommandKind::RelevantFields {
+            fields,
+            condition: self.expr()?,
+        })
     }
 
-    pub(crate) fn table_name(&mut self) -> Result<Name, Diagnostic> {
-        let t = self.bump(false)?;
-        match t.tok {
-            Tok::Word(w) | Tok::Field(w) | Tok::Str(w) => Ok(Name {
-                name: w,
-                span: t.span,
-            }),
-            _ => Err(self
-                .expected("a lookup table name or a quoted path to a CSV file", &t)
-                .with_hint("write e.g. `lookup users user_id OUTPUT name`")),
-        }
+    /// `lookup`.
+    fn command_lookup(&mut self, _word: &str) -> Result<CommandKind, Diagnostic> {
+        Ok(CommandKind::Lookup(self.lookup()?))
     }
 
-    pub(crate) fn output_keyword(&mut self) -> Result<bool, Diagnostic> {
-        let t = self.bump(false)?;
-        if is_word(&t.tok, "OUTPUT") {
-            Ok(false)
-        } else if is_word(&t.tok, "OUTPUTNEW") {
-            Ok(true)
+    /// `cidrlookup`.
+    fn command_cidrlookup(&mut self, _word: &str) -> Result<CommandKind, Diagnostic> {
+        Ok(CommandKind::CidrLookup(self.cidrlookup()?))
+    }
+
+    /// `join`.
+    fn command_join(&mut self, _word: &str) -> Result<CommandKind, Diagnostic> {
+        Ok(CommandKind::Join(self.join()?))
+    }
+
+    /// `appendcols`.
+    fn command_appendcols(&mut self, _word: &str) -> Result<CommandKind, Diagnostic> {
+        let options = self.options()?;
+        let query = self.parenthesised_query(
+            "write e.g. `appendcols (SOURCE 'other' | stats count(*) as n)`",
+        )?;
+        Ok(CommandKind::AppendCols {
+            options,
+            query: Box::new(query),
+        })
+    }
+
+    /// `addtotals`.
+    fn command_addtotals(&mut self, _word: &str) -> Result<CommandKind, Diagnostic> {
+        let options = self.options()?;
+        let next = self.peek(false)?;
+        let fields = if matches!(next.tok, Tok::Eof | Tok::Punct("|")) {
+            Vec::new()
         } else {
-            Err(self
-                .expected("`OUTPUT` or `OUTPUTNEW`", &t)
-                .with_hint("write e.g. `lookup users user_id OUTPUT name, email`"))
-        }
+            self.names(",")?
+        };
+        Ok(CommandKind::AddTotals { options, fields })
     }
 
-    pub(crate) fn lookup(&mut self) -> Result<Lookup, Diagnostic> {
-        let table = self.table_name()?;
-        let mut matches = Vec::new();
-        loop {
-            let t = self.peek(false)?;
-            if is_word(&t.tok, "OUTPUT") || is_word(&t.tok, "OUTPUTNEW") {
-                break;
+    /// `accum`.
+    fn command_accum(&mut self, _word: &str) -> Result<CommandKind, Diagnostic> {
+        let field = self.name("the field to sum")?;
+        let alias = self.alias()?;
+        Ok(CommandKind::Accum { field, alias })
+    }
+
+    /// `autoregress`.
+    fn command_autoregress(&mut self, _word: &str) -> Result<CommandKind, Diagnostic> {
+        let field = self.name("a field")?;
+        let alias = self.alias()?;
+        let mut from = 1;
+        let mut to = 1;
+        for option in self.options()? {
+            match (option.key.name.as_str(), &option.value) {
+                ("p", OptionValue::Number(Number::Int(n))) if *n >= 1 => {
+                    from = *n as u64;
+                    to = *n as u64;
+                }
+                ("p", OptionValue::Range(a, b)) if *a >= 1 && a <= b => {
+                    from = *a;
+                    to = *b;
+                }
+                _ => {
+                    return Err(Diagnostic::new(
+                        format!("unexpected option `{}` for `autoregress`", option.key.name),
+                        option.key.span.to(option.value_span),
+                    )
+                    .with_hint("write `p=1` for the previous row or `p=1-4` for the four before"));
+                }
             }
-            let name = self.name("a table column to match")?;
-            let alias = self.alias()?;
-            matches.push(Renamed { name, alias });
+        }
+        Ok(CommandKind::Autoregress {
+            field,
+            alias,
+            from,
+            to,
+        })
+    }
+
+    /// `filldown`.
+    fn command_filldown(&mut self, _word: &str) -> Result<CommandKind, Diagnostic> {
+        let mut names = Vec::new();
+        while !matches!(self.peek(false)?.tok, Tok::Eof | Tok::Punct("|")) {
+            names.push(self.wildcard_name()?);
             self.eat_punct(",")?;
         }
-        if matches.is_empty() {
-            let t = self.peek(false)?;
-            return Err(self.expected("a column to match", &t));
-        }
-        let new_only = self.output_keyword()?;
-        let outputs = self.renamed_list()?;
-        Ok(Lookup {
-            table,
-            matches,
-            new_only,
-            outputs,
-        })
+        Ok(CommandKind::Filldown(names))
     }
 
-    pub(crate) fn cidrlookup(&mut self) -> Result<CidrLookup, Diagnostic> {
-        let table = self.table_name()?;
-        let ip_field = self.name("the field holding an IP address")?;
-        let cidr_column = self.alias()?;
-        let new_only = self.output_keyword()?;
-        let outputs = self.renamed_list()?;
-        Ok(CidrLookup {
-            table,
-            ip_field,
-            cidr_column,
-            new_only,
-            outputs,
-        })
-    }
-
-    pub(crate) fn join(&mut self) -> Result<Join, Diagnostic> {
-        let options = self.options()?;
-        let hint = "write e.g. `join type=inner left=a right=b where a.id = b.id (SOURCE 'group')`";
-        self.expect_word("where", hint)?;
-        let left_key = self.name("`LEFT.field`")?;
-        self.expect_punct("=", hint)?;
-        let right_key = self.name("`RIGHT.field`")?;
-        let right = self.parenthesised_query(hint)?;
-        Ok(Join {
-            options,
-            left_key,
-            right_key,
-            right: Box::new(right),
-        })
-    }
-
-    pub(crate) fn parenthesised_query(&mut self, hint: &str) -> Result<Query, Diagnostic> {
-        self.expect_punct("(", hint)?;
-        self.enter(Span::new(self.pos, self.pos))?;
-        let q = self.query_until(true)?;
-        self.depth -= 1;
-        self.expect_punct(")", "close the sub-query with `)`")?;
-        Ok(q)
-    }
-
-    pub(crate) fn string_list(&mut self) -> Result<Vec<String>, Diagnostic> {
-        self.expect_punct("[", "write a list such as ['a', 'b']")?;
-        let mut out = Vec::new();
-        if self.eat_punct("]")?.is_some() {
-            return Ok(out);
-        }
-        loop {
-            let t = self.bump(true)?;
-            let Tok::Str(mut s) = t.tok else {
-                return Err(self.expected("a quoted string", &t));
-            };
-            // `['accountId' = '111122223333']` as in an AWS example: keep the value.
-            if self.eat_punct("=")?.is_some() {
-                let v = self.bump(true)?;
-                match v.tok {
-                    Tok::Str(value) => s = value,
-                    _ => return Err(self.expected("a quoted string", &v)),
+    /// `fillmissing`.
+    fn command_fillmissing(&mut self, _word: &str) -> Result<CommandKind, Diagnostic> {
+        let mut fills = Vec::new();
+        if self.eat_word("with")?.is_some() {
+            loop {
+                let value = self.unary()?;
+                self.expect_word("for", "write e.g. `fillmissing with 0 for count`")?;
+                fills.push((value, self.name("a field after `for`")?));
+                if self.eat_punct(",")?.is_none() {
+                    break;
                 }
-            }
-            out.push(s);
-            let t = self.bump(false)?;
-            match t.tok {
-                Tok::Punct(",") => continue,
-                Tok::Punct("]") => return Ok(out),
-                _ => return Err(self.expected("`,` or `]`", &t)),
+                self.eat_word("with")?;
             }
         }
+        Ok(CommandKind::Fillmissing(fills))
     }
 
-    pub(crate) fn projections(&mut self) -> Result<Vec<Projection>, Diagnostic> {
-        let mut items = vec![self.projection()?];
-        while self.eat_punct(",")?.is_some() {
-            items.push(self.projection()?);
+    /// `outlier`.
+    fn command_outlier(&mut self, _word: &str) -> Result<CommandKind, Diagnostic> {
+        let options = self.options()?;
+        let mut fields = Vec::new();
+        while !matches!(self.peek(false)?.tok, Tok::Eof | Tok::Punct("|")) {
+            fields.push(self.name("a numeric field")?);
+            self.eat_punct(",")?;
         }
-        Ok(items)
-    }
-
-    pub(crate) fn projection(&mut self) -> Result<Projection, Diagnostic> {
-        let expr = self.expr()?;
-        let text = expr.span.slice(self.src).to_string();
-        let alias = if self.eat_word("as")?.is_some() {
-            Some(self.name("a name after `as`")?)
-        } else {
-            None
-        };
-        Ok(Projection { expr, alias, text })
-    }
-
-    pub(crate) fn name(&mut self, what: &str) -> Result<Name, Diagnostic> {
-        let t = self.bump(false)?;
-        match t.tok {
-            Tok::Word(w) | Tok::Field(w) => Ok(Name {
-                name: w,
-                span: t.span,
-            }),
-            _ => Err(self
-                .expected(what, &t)
-                .with_hint("names are words like `errors` or backticked text like `error rate`")),
-        }
-    }
-
-    pub(crate) fn stats(&mut self) -> Result<Stats, Diagnostic> {
-        let first = self.peek(true)?;
-        if is_word(&first.tok, "by") || matches!(first.tok, Tok::Eof | Tok::Punct("|")) {
+        if fields.is_empty() {
+            let t = self.peek(false)?;
             return Err(self
-                .expected("an aggregate function", &first)
-                .with_hint("write e.g. `stats count(*) by service`"));
+                .expected("a field", &t)
+                .with_hint("write e.g. `outlier latency`"));
         }
-        let aggregates = self.projections()?;
-        let mut group_by = Vec::new();
-        if let Some(by) = self.eat_word("by")? {
-            let next = self.peek(true)?;
-            if matches!(next.tok, Tok::Eof | Tok::Punct("|")) {
-                return Err(Diagnostic::new("expected a group key after `by`", by.span.to(next.span))
-                    .with_label("nothing to group by")
-                    .with_hint("name what to group by, e.g. `stats count(*) by service, bin(5m)`, or remove `by`"));
-            }
-            group_by = self.projections()?;
-        }
-        let offset = if self.eat_word("offset")?.is_some() {
-            Some(self.duration("a time period such as 1h")?)
+        Ok(CommandKind::Outlier { options, fields })
+    }
+
+    /// `sessionize`.
+    fn command_sessionize(&mut self, _word: &str) -> Result<CommandKind, Diagnostic> {
+        let fields = self.names(",")?;
+        let maxspan = if self.eat_word("maxspan")?.is_some() {
+            Some(self.duration("a time period such as 30m")?)
         } else {
             None
         };
-        Ok(Stats {
-            aggregates,
-            group_by,
-            offset,
+        let alias = self.alias()?;
+        Ok(CommandKind::Sessionize {
+            fields,
+            maxspan,
+            alias,
         })
     }
 
-    pub(crate) fn sort_keys(&mut self) -> Result<Vec<SortKey>, Diagnostic> {
-        let mut keys = Vec::new();
-        loop {
-            let expr = self.expr()?;
-            let text = expr.span.slice(self.src).to_string();
-            let direction = if self.eat_word("asc")?.is_some() {
-                Some(SortDirection::Ascending)
-            } else if self.eat_word("desc")?.is_some() {
-                Some(SortDirection::Descending)
-            } else {
-                None
-            };
-            keys.push(SortKey {
-                expr,
-                direction,
-                text,
-            });
-            if self.eat_punct(",")?.is_none() {
-                return Ok(keys);
-            }
-        }
+    /// `countfrequent` (also `count_frequent`).
+    fn command_countfrequent(&mut self, _word: &str) -> Result<CommandKind, Diagnostic> {
+        Ok(CommandKind::CountFrequent(self.names(",")?))
+    }
+
+    /// `estimate`.
+    fn command_estimate(&mut self, _word: &str) -> Result<CommandKind, Diagnostic> {
+        Ok(CommandKind::Estimate)
+    }
+
+    /// `source`.
+    fn command_source(&mut self, _word: &str) -> Result<CommandKind, Diagnostic> {
+        Ok(CommandKind::Source(self.source()?))
     }
 }

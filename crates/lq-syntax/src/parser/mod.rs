@@ -1,14 +1,15 @@
 //! A recursive-descent parser over the tokens of [`crate::lexer`], producing [`crate::ast`] nodes:
-//! the query and its pipeline here, [`commands`] and their arguments, the [`source`] command, and
-//! [`expr`]essions.
+//! the query and its pipeline here, the [`commands`] (one list of names, one function each), their
+//! [`arguments`], the [`source`] command, and [`expr`]essions.
 
+mod arguments;
 mod commands;
 mod expr;
 mod source;
 #[cfg(test)]
 mod tests;
 
-pub use commands::{PLANNED_COMMANDS, SUPPORTED_COMMANDS};
+pub use commands::{PLANNED_COMMANDS, supported_commands};
 
 use crate::ast::*;
 use crate::diagnostic::Diagnostic;
