@@ -39,7 +39,7 @@ impl ScanStats {
         self.bytes.load(Ordering::Relaxed)
     }
     /// Bytes of the inputs as stored (compressed for streamed files) read so far; with
-    /// [`LogSource::total_bytes`], how far a scan has come.
+    /// [`crate::LogSource::total_bytes`], how far a scan has come.
     pub fn input_bytes(&self) -> u64 {
         self.input_bytes.load(Ordering::Relaxed)
     }

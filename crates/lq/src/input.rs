@@ -44,7 +44,7 @@ impl Input {
 
     /// A reader (e.g. stdin) scanned as it is read, never whole in memory; `name` becomes
     /// `@logStream`. It can be read once: a query that reads its inputs more than once (joins,
-    /// sub-queries) reads it into memory first, and [`Engine::histogram`] does too.
+    /// sub-queries) reads it into memory first, and [`crate::Engine::histogram`] does too.
     pub fn stream(name: &str, reader: impl Read + Send + 'static) -> Self {
         Input(lq_source::Input::Stream {
             log: "stdin".to_string(),
