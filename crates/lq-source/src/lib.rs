@@ -40,7 +40,6 @@ pub mod timestamp;
 pub use compression::read_contents;
 pub use error::SourceError;
 pub use input::{Input, SharedReader, log_names};
-pub use lq_fields::ROW_ORDER_COLUMN;
 pub use options::SourceOptions;
 pub use source::LogSource;
 pub use stats::{MalformedLine, ScanStats};

@@ -175,7 +175,7 @@ impl LogSource {
     }
 
     /// A table with exactly the given columns (field names as a query writes them: `@timestamp`,
-    /// `@message`, `@log`, `@logStream`, [`ROW_ORDER_COLUMN`], `@@x` for a JSON key `@x`, any other name
+    /// `@message`, `@log`, `@logStream`, [`lq_fields::ROW_ORDER_COLUMN`], `@@x` for a JSON key `@x`, any other name
     /// a flattened JSON path). Scan counters go to `stats`.
     ///
     /// `required` are texts that every record the query can use contains (see
