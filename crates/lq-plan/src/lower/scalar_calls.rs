@@ -12,7 +12,7 @@ use super::walk::Lowering;
 use crate::catalog::{Function, ROW_FUNCTIONS};
 use crate::durations::{period_cap, period_of};
 use crate::regexes::compile_regex;
-use crate::rowfn::{self as rf};
+use crate::rowfn;
 use crate::types::*;
 use crate::udf;
 
@@ -105,7 +105,7 @@ pub(crate) fn lower_scalar(
             exprs.push(e);
         }
         return Ok(Typed::new(
-            rf::row_fn(name, returns, body).call(exprs),
+            rowfn::row_fn(name, returns, body).call(exprs),
             kind,
         ));
     }

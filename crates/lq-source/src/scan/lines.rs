@@ -34,10 +34,10 @@ impl LineMarks {
 /// at a time.
 pub(crate) const PAGE_BYTES: usize = 4096;
 
-/// How far ahead of [`count_lines`]'s page the input is asked for. The hardware prefetchers of
-/// this machine's CPUs seem to stop at page ends, so the first bytes of each page waited for
-/// memory: two pages ahead took 4–8% off `stats count(*)` on 1 GB (three sets of 15–21
-/// interleaved runs; one page ahead gained nothing, four pages 3%).
+/// How far ahead of [`count_lines`]'s page the input is asked for. The hardware prefetchers of the
+/// Intel Xeon it was measured on (a 2-vCPU virtual machine) seem to stop at page ends, so the first
+/// bytes of each page waited for memory: two pages ahead took 4–8% off `stats count(*)` on 1 GB
+/// (three sets of 15–21 interleaved runs; one page ahead gained nothing, four pages 3%).
 pub(crate) const PAGE_PREFETCH_AHEAD: usize = 2 * PAGE_BYTES;
 
 /// Asks the CPU to start loading the cache line of `data` at `at` (only a hint: an offset past the
