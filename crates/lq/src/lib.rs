@@ -29,6 +29,7 @@
 
 #![warn(missing_docs)]
 
+mod context;
 mod engine;
 mod error;
 pub mod format;
@@ -38,7 +39,6 @@ mod options;
 mod prepared;
 mod result;
 mod runtime;
-mod session;
 mod sources;
 pub mod time;
 

@@ -14,7 +14,7 @@ use lq_plan::LoweredQuery;
 use lq_source::ScanStats;
 use lq_syntax::ast::Query;
 
-use crate::{Engine, Error, Input, QueryResult, QueryStream, format, session, sources};
+use crate::{Engine, Error, Input, QueryResult, QueryStream, context, format, sources};
 
 /// A query compiled once: made by [`Engine::prepare`].
 ///
@@ -282,7 +282,7 @@ impl PreparedQuery {
         let planned = lowered
             .into_plan(tables)
             .map_err(|e| Error::from_plan(e, &self.text))?;
-        let ctx = session::session(options)?;
+        let ctx = context::session_context(options)?;
         // `create_physical_plan` runs the analyzer and optimizer itself; a second pass found
         // nothing more and cost ~0.3 ms of every query.
         let physical = ctx.state().create_physical_plan(&planned.plan).await?;

@@ -1,4 +1,4 @@
-//! The DataFusion session a query runs in: partitions, memory pool and spill directory, the
+//! The DataFusion `SessionContext` a query runs in: partitions, memory pool and spill directory, the
 //! optimizer rules lq keeps, and the planner of lq's whole-table commands.
 
 use std::sync::Arc;
@@ -10,8 +10,8 @@ use datafusion::prelude::{SessionConfig, SessionContext};
 
 use crate::{EngineOptions, Error};
 
-/// A session with the engine's partitions, memory limit and spill directory.
-pub(crate) fn session(options: &EngineOptions) -> Result<SessionContext, Error> {
+/// A `SessionContext` with the engine's partitions, memory limit and spill directory.
+pub(crate) fn session_context(options: &EngineOptions) -> Result<SessionContext, Error> {
     let config = SessionConfig::new()
         .with_target_partitions(options.target_partitions.max(1))
         .with_batch_size(8192);
