@@ -176,6 +176,11 @@ pub struct Args {
     /// continue the one before (stack traces, pretty-printed JSON).
     #[arg(long, value_name = "REGEX")]
     pub record_start: Option<String>,
+    /// Read this log store (a directory or an s3://, gs:// or az:// URL; see `lq ingest`) instead of
+    /// files; `SOURCE` picks its log groups. A store directory or URL given as the only FILE is
+    /// read the same way.
+    #[arg(long, value_name = "DIR|URL")]
+    pub store: Option<String>,
     /// Print the query plan without reading any data; with FILES, the plan a run over them
     /// executes (their sizes decide how the scan is split).
     #[arg(long)]

@@ -49,6 +49,8 @@ pub struct Defaults {
     pub partitions: Option<usize>,
     pub wide: Option<bool>,
     pub quiet: Option<bool>,
+    /// The log store read when no files are given, and written by `lq ingest` without --store.
+    pub store: Option<String>,
 }
 
 /// A named query: its text alone, or a table with a description.

@@ -22,6 +22,12 @@ impl From<Error> for Failure {
     }
 }
 
+impl From<lq::store::StoreError> for Failure {
+    fn from(e: lq::store::StoreError) -> Self {
+        Failure::Lq(Error::Store(e))
+    }
+}
+
 impl Failure {
     /// Prints the failure on stderr and gives the exit status: 2 for a wrong command line or
     /// query, 130 after Ctrl-C, 1 for the rest.

@@ -6,9 +6,11 @@ mod config;
 mod context;
 mod failure;
 mod follow;
+mod ingest;
 mod output_file;
 mod progress;
 mod render;
+mod store;
 
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
@@ -55,6 +57,22 @@ fn main() -> ExitCode {
         libc::mallopt(libc::M_TRIM_THRESHOLD, 128 << 20);
         libc::mallopt(libc::M_MMAP_THRESHOLD, 32 << 20);
     }
+    // `lq ingest ...` and `lq store ...` are commands of their own; anything else is a query.
+    match std::env::args().nth(1).as_deref() {
+        Some("ingest") => {
+            return finish(
+                ingest::IngestArgs::try_parse_from(std::env::args().skip(1)),
+                ingest::run,
+            );
+        }
+        Some("store") => {
+            return finish(
+                store::StoreArgs::try_parse_from(std::env::args().skip(1)),
+                store::run,
+            );
+        }
+        _ => {}
+    }
     let args = match Args::try_parse() {
         Ok(a) => a,
         Err(e) => {
@@ -69,6 +87,24 @@ fn main() -> ExitCode {
     match run(args) {
         Ok(()) => ExitCode::SUCCESS,
         Err(failure) => failure.report(),
+    }
+}
+
+/// Runs a command whose arguments parsed, or prints why they did not.
+fn finish<A>(parsed: Result<A, clap::Error>, run: fn(A) -> Result<(), Failure>) -> ExitCode {
+    match parsed {
+        Ok(args) => match run(args) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(failure) => failure.report(),
+        },
+        Err(e) => {
+            let _ = e.print();
+            if e.use_stderr() {
+                ExitCode::from(2)
+            } else {
+                ExitCode::SUCCESS
+            }
+        }
     }
 }
 
@@ -144,6 +180,23 @@ fn run(mut args: Args) -> Result<(), Failure> {
         record_start: args.record_start.clone(),
         ..EngineOptions::default()
     };
+    // A store: --store, a store given as the only file, or the config's when no file is given.
+    options.store = args.store.clone().or_else(|| match args.files.as_slice() {
+        [only] if lq::store::is_url(&only.to_string_lossy()) || lq::store::is_store_dir(only) => {
+            Some(only.to_string_lossy().into_owned())
+        }
+        [] => defaults.store.clone(),
+        _ => None,
+    });
+    if options.store.is_some() && args.store.is_none() && !args.files.is_empty() {
+        args.files.clear();
+    }
+    if options.store.is_some() && !args.files.is_empty() {
+        return Err(Failure::Usage(
+            "give either --store or files to read, not both".into(),
+        ));
+    }
+    let reads_store = options.store.is_some();
     if let Some(p) = args.partitions.or(defaults.partitions) {
         options.target_partitions = p.max(1);
     }
@@ -183,7 +236,8 @@ fn run(mut args: Args) -> Result<(), Failure> {
     // Report query errors before blocking on stdin. Over files it is not needed: running the
     // query compiles it before anything is read, and a check costs a second compilation (~3 ms,
     // a tenth of a 100 MB query).
-    let reads_stdin = args.files.is_empty() || args.files.iter().any(|f| f.as_os_str() == "-");
+    let reads_stdin =
+        !reads_store && (args.files.is_empty() || args.files.iter().any(|f| f.as_os_str() == "-"));
     if reads_stdin || args.follow {
         engine.check(&query)?;
     }
@@ -216,7 +270,7 @@ fn run(mut args: Args) -> Result<(), Failure> {
             input
         })
     };
-    if args.files.is_empty() && !engine.names_its_sources(&query) {
+    if args.files.is_empty() && !reads_store && !engine.names_its_sources(&query) {
         inputs.push(stdin()?);
     }
     for file in &args.files {
@@ -330,7 +384,7 @@ fn color_enabled(choice: ColorChoice, tty: bool) -> bool {
 
 /// A quoted glob (`'logs/**/*.log'`) names the files it matches, in order; any other path is
 /// itself (directories expand to the files below them in the library).
-fn expand_glob(path: &std::path::Path) -> Vec<PathBuf> {
+pub(crate) fn expand_glob(path: &std::path::Path) -> Vec<PathBuf> {
     let text = path.to_string_lossy();
     if path.exists() || !text.contains(['*', '?', '[']) {
         return vec![path.to_path_buf()];

@@ -19,6 +19,14 @@ pub enum SourceError {
     /// The start-of-record pattern is not a valid regular expression.
     #[error("invalid start-of-record pattern: {0}")]
     RecordStart(String),
+    /// Stored messages did not read back as one record each.
+    #[error("stored messages gave {got} records instead of {expected}")]
+    MessageRecords {
+        /// Records read.
+        got: usize,
+        /// Messages given.
+        expected: usize,
+    },
     /// DataFusion refused the table definition.
     #[error(transparent)]
     DataFusion(#[from] DataFusionError),

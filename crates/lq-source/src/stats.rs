@@ -59,6 +59,12 @@ impl ScanStats {
     pub fn input_problems(&self) -> Vec<String> {
         self.problems.lock().map(|g| g.clone()).unwrap_or_default()
     }
+    /// Counts records and bytes read by another reader (a store's Parquet files).
+    pub fn note_read(&self, records: u64, bytes: u64) {
+        self.records.fetch_add(records, Ordering::Relaxed);
+        self.bytes.fetch_add(bytes, Ordering::Relaxed);
+        self.input_bytes.fetch_add(bytes, Ordering::Relaxed);
+    }
     /// Records an input that could not be read completely.
     pub fn note_problem(&self, problem: String) {
         if let Ok(mut p) = self.problems.lock()

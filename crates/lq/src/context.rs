@@ -12,9 +12,14 @@ use crate::{EngineOptions, Error};
 
 /// A `SessionContext` with the engine's partitions, memory limit and spill directory.
 pub(crate) fn session_context(options: &EngineOptions) -> Result<SessionContext, Error> {
-    let config = SessionConfig::new()
+    let mut config = SessionConfig::new()
         .with_target_partitions(options.target_partitions.max(1))
         .with_batch_size(8192);
+    // Store files: filters are applied while Parquet is decoded, so the other columns of rows
+    // that fail them are never decoded.
+    let parquet = &mut config.options_mut().execution.parquet;
+    parquet.pushdown_filters = true;
+    parquet.reorder_filters = true;
     let mut runtime = RuntimeEnvBuilder::new();
     if let Some(limit) = options.memory_limit {
         // Fair shares let every spilling operator (aggregate, sort, join) get its part.

@@ -48,6 +48,9 @@ pub enum Error {
     /// Planning or execution failed.
     #[error("query failed: {0}")]
     DataFusion(#[from] DataFusionError),
+    /// A log store could not be opened, read or written.
+    #[error(transparent)]
+    Store(#[from] lq_store::StoreError),
     /// Building a result failed.
     #[error("query failed: {0}")]
     Arrow(#[from] datafusion::arrow::error::ArrowError),
@@ -108,6 +111,9 @@ impl From<lq_source::SourceError> for Error {
             lq_source::SourceError::Io { path, source } => Error::Io { path, source },
             lq_source::SourceError::RecordStart(_) => Error::Options(e.to_string()),
             lq_source::SourceError::DataFusion(e) => Error::DataFusion(e),
+            other @ lq_source::SourceError::MessageRecords { .. } => {
+                Error::Store(lq_store::StoreError::Source(other))
+            }
         }
     }
 }

@@ -30,6 +30,9 @@ pub struct EngineOptions {
     /// continue the record before them (stack traces, pretty-printed JSON). `None`: one record per
     /// line.
     pub record_start: Option<String>,
+    /// A log store to read instead of the inputs: a directory or an `s3://`, `gs://` or `az://`
+    /// URL (see the `lq-store` crate); `SOURCE` selects its log groups.
+    pub store: Option<String>,
 }
 
 /// Half of the machine's memory (from `/proc/meminfo`), or 4 GiB when that cannot be read.
@@ -59,6 +62,7 @@ impl Default for EngineOptions {
             memory_limit: Some(default_memory_limit()),
             spill_dir: None,
             record_start: None,
+            store: None,
         }
     }
 }

@@ -192,3 +192,21 @@ fn from_disk(name: &str) -> Result<Vec<Located>, Error> {
     }
     expand(files)
 }
+
+/// The groups of a store that a `SOURCE` command selects: by name (exact, or a glob), by
+/// `logGroups(namePrefix: [...])`; selectors without a local meaning keep every group.
+pub(crate) fn store_groups(source: &Source, groups: Vec<String>) -> Vec<String> {
+    let mut selected = groups;
+    for s in &source.selectors {
+        selected.retain(|g| match s {
+            SourceSelector::LogGroups { name_prefix, .. } => {
+                name_prefix.is_empty() || name_prefix.iter().any(|p| g.starts_with(p.as_str()))
+            }
+            SourceSelector::Name(name) => {
+                g == name || glob::Pattern::new(name).is_ok_and(|p| p.matches(g))
+            }
+            SourceSelector::DataSource(_) | SourceSelector::LogGroupTags(_) => true,
+        });
+    }
+    selected
+}

@@ -135,6 +135,18 @@ fn render(result: &lq::QueryResult) -> String {
 }
 
 fn run_case(case: &Case, partitions: usize, min_partition_bytes: usize) -> String {
+    let options = case_options(case, partitions, min_partition_bytes);
+    // Paths stay relative to testdata/ so that `@log` reads the same on every machine.
+    let inputs = case.inputs.iter().map(Input::path).collect();
+    match Engine::new(options).run(&case.query, inputs) {
+        Ok(result) if !case.expect_error => render(&result),
+        Ok(result) => format!("expected an error, got:\n{}", render(&result)),
+        Err(e) if case.expect_error => e.to_string().trim_end().to_string(),
+        Err(e) => format!("unexpected error:\n{e}"),
+    }
+}
+
+fn case_options(case: &Case, partitions: usize, min_partition_bytes: usize) -> EngineOptions {
     let mut options = EngineOptions {
         target_partitions: partitions,
         min_partition_bytes,
@@ -152,14 +164,51 @@ fn run_case(case: &Case, partitions: usize, min_partition_bytes: usize) -> Strin
             other => panic!("unknown option {other}"),
         }
     }
-    // Paths stay relative to testdata/ so that `@log` reads the same on every machine.
-    let inputs = case.inputs.iter().map(Input::path).collect();
-    match Engine::new(options).run(&case.query, inputs) {
+    options
+}
+
+/// The case run over a log store holding its inputs (ingested into a fresh directory), as
+/// `lq ingest` then `lq --store` would: the answers must be those of the files themselves.
+fn run_case_store(case: &Case, dir: &std::path::Path) -> String {
+    let _ = std::fs::remove_dir_all(dir);
+    let location = lq::store::Location::parse(&dir.display().to_string(), true).expect("store");
+    let mut ingest = lq::store::IngestOptions::default();
+    for (k, v) in &case.options {
+        if k == "timestamp-field" {
+            ingest.source.timestamp_field = Some(v.clone());
+        }
+    }
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    for input in &case.inputs {
+        runtime
+            .block_on(lq::ingest(
+                &location,
+                vec![Input::path(input)],
+                &ingest,
+                &|_| {},
+            ))
+            .unwrap_or_else(|e| panic!("ingest {input}: {e}"));
+    }
+    let mut options = case_options(case, 2, 64);
+    options.store = Some(dir.display().to_string());
+    match Engine::new(options).run(&case.query, Vec::new()) {
         Ok(result) if !case.expect_error => render(&result),
         Ok(result) => format!("expected an error, got:\n{}", render(&result)),
         Err(e) if case.expect_error => e.to_string().trim_end().to_string(),
         Err(e) => format!("unexpected error:\n{e}"),
     }
+}
+
+/// Whether a case's answer depends on what a store does not keep as the files do: where each
+/// record was (`@ptr`, `@log` as a directory path), `SOURCE` naming directories and files, or the
+/// bytes `estimate` counts (the store's Parquet files).
+fn store_answers_differently(case: &Case) -> bool {
+    let q = &case.query;
+    q.contains("estimate")
+        || q.contains("@ptr")
+        || q.contains("@log")
+        || q.contains("SOURCE")
+        || case.inputs.iter().any(|i| !i.starts_with("logs/"))
 }
 
 /// Runs the cases of `testdata/golden/<file>` (all of them, or those whose name contains
@@ -185,6 +234,19 @@ fn run_file(file: &str) {
         if split != single {
             failures.push(format!("{file}: case {}: split and single-partition runs differ:\n--- split\n{split}\n--- single\n{single}", case.name));
             continue;
+        }
+        if !store_answers_differently(case) {
+            let dir = std::env::temp_dir().join(format!(
+                "lq-golden-store-{}-{}",
+                std::process::id(),
+                file.trim_end_matches(".test")
+            ));
+            let stored = run_case_store(case, &dir);
+            let _ = std::fs::remove_dir_all(&dir);
+            if stored != single {
+                failures.push(format!("{file}: case {}: the store's answer differs from the files':\nquery: {}\n--- files\n{single}\n--- store\n{stored}", case.name, case.query));
+                continue;
+            }
         }
         if bless {
             let (s, e) = case.expected_lines;

@@ -1,0 +1,46 @@
+//! A log store: logs ingested once into time-partitioned Parquet, on local disk or object storage
+//! (S3, GCS, Azure), queried at columnar speed, kept for a retention period, compacted.
+//!
+//! Layout (see [`layout`]): `group=<name>/date=<day>/hour=<hour>/part-*.parquet`, each file sorted
+//! by `@timestamp`; `_lq/` holds the ingest ledger and retention policies. Every record keeps
+//! `@timestamp`, `@message` (the raw line, so nothing is lost), `@logStream` and its input order;
+//! fields most records have get typed columns ([`promote`]); others are read from `@message`.
+//!
+//! The way through: [`ingest()`] reads inputs ([`records`]) into chunks ([`chunk`]), encoded
+//! ([`encode`]) and recorded in the [`ledger`]; [`table()`] lists the files a query needs
+//! ([`files`]) and scans them as one table; [`retention`] and [`compact()`] keep the store small.
+
+#![warn(missing_docs)]
+
+mod chunk;
+mod compact;
+mod encode;
+mod error;
+pub mod files;
+mod ingest;
+mod inventory;
+pub mod layout;
+pub mod ledger;
+mod location;
+mod message_udf;
+pub mod promote;
+mod records;
+pub mod retention;
+mod table;
+
+pub use compact::{CompactOptions, CompactReport, compact};
+pub use error::StoreError;
+pub use ingest::{IngestOptions, IngestReport, ingest};
+pub use inventory::{GroupSummary, HourSummary, summary};
+pub use location::{Location, is_url};
+pub use table::{StoreTable, table};
+
+/// Whether a local directory is a store: it holds `_lq/` or a `group=…` directory.
+pub fn is_store_dir(path: &std::path::Path) -> bool {
+    path.join(layout::META_DIR).is_dir()
+        || std::fs::read_dir(path).is_ok_and(|entries| {
+            entries
+                .flatten()
+                .any(|e| e.file_name().to_string_lossy().starts_with("group=") && e.path().is_dir())
+        })
+}
