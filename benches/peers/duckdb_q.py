@@ -1,10 +1,13 @@
 #!/usr/bin/env python3
 """The benchmark queries in DuckDB SQL, over the generator's schema given explicitly (DuckDB's
-fastest form here). Prints the answer as NDJSON, one row per line, columns in lq's order.
+fastest form here), or over the Parquet files of an lq store (a directory made by `lq ingest`).
+Prints the answer as NDJSON, one row per line, columns in lq's order.
 
     python3 benches/peers/duckdb_q.py FILE Q4
+    python3 benches/peers/duckdb_q.py STORE_DIR Q4
 """
 import json
+import os
 import sys
 
 import duckdb
@@ -12,6 +15,13 @@ import duckdb
 COLUMNS = ("{timestamp: 'TIMESTAMP', level: 'VARCHAR', service: 'VARCHAR', message: 'VARCHAR', "
            "user_id: 'BIGINT', request: 'STRUCT(path VARCHAR, status BIGINT, latency_ms DOUBLE, "
            "bytes BIGINT, headers STRUCT(user_agent VARCHAR))'}")
+
+STORE_VIEW = """CREATE VIEW logs AS SELECT "@timestamp" AS timestamp, level, service, message,
+  TRY_CAST(user_id AS BIGINT) AS user_id,
+  {{'path': "request.path", 'status': TRY_CAST("request.status" AS BIGINT),
+    'latency_ms': TRY_CAST("request.latency_ms" AS DOUBLE), 'bytes': TRY_CAST("request.bytes" AS BIGINT),
+    'headers': {{'user_agent': "request.headers.user_agent"}}}} AS request
+  FROM read_parquet('{files}', union_by_name=true)"""
 
 SQL = {
     "Q1": "SELECT count(*) FROM logs",
@@ -37,9 +47,13 @@ SQL = {
 def main():
     path, qid = sys.argv[1], sys.argv[2]
     con = duckdb.connect()
-    con.execute(
-        f"CREATE VIEW logs AS SELECT * FROM read_json('{path}', format='newline_delimited', "
-        f"columns={COLUMNS}, timestampformat='%Y-%m-%dT%H:%M:%S.%gZ')")
+    if os.path.isdir(path):
+        # An lq store (`lq ingest`): its Parquet files, the flattened columns put back in shape.
+        con.execute(STORE_VIEW.format(files=os.path.join(path, "group=*", "*", "*", "*.parquet")))
+    else:
+        con.execute(
+            f"CREATE VIEW logs AS SELECT * FROM read_json('{path}', format='newline_delimited', "
+            f"columns={COLUMNS}, timestampformat='%Y-%m-%dT%H:%M:%S.%gZ')")
     cur = con.execute(SQL[qid])
     names = [d[0] for d in cur.description]
     out = sys.stdout

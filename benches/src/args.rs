@@ -80,4 +80,8 @@ pub(crate) struct Args {
     /// checkout this program was built from).
     #[arg(long, value_name = "DIR")]
     pub(crate) bench_dir: Option<PathBuf>,
+    /// A log store made from --data by `lq ingest`: lq queries the store (`lq --store DIR`) and
+    /// DuckDB reads the store's Parquet files, instead of both reading the NDJSON file.
+    #[arg(long, value_name = "DIR")]
+    pub(crate) store: Option<PathBuf>,
 }

@@ -116,13 +116,15 @@ fn single(
     }
     let mut lq_results = Vec::new();
     for q in queries {
-        let mut tools = vec![(format!("lq {}", q.id), lq_command(lq, &q.text, data))];
+        // With --store, lq and the peers read the store's Parquet files instead of the NDJSON.
+        let source = args.store.as_deref().unwrap_or(data);
+        let mut tools = vec![(format!("lq {}", q.id), lq_command(lq, &q.text, source))];
         // Peers answer only the benchmark's own questions.
         let peers_answer = is_bench_id(&q.id);
         if peers_answer {
             for ((peer, _), base) in peer_results.iter().zip(&peer_commands) {
                 let mut cmd = Command::new(&base[0]);
-                cmd.args(&base[1..]).arg(data).arg(&q.id);
+                cmd.args(&base[1..]).arg(source).arg(&q.id);
                 tools.push((format!("{peer} {}", q.id), cmd));
             }
         }
