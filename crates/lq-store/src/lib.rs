@@ -9,6 +9,7 @@
 //! The way through: [`ingest()`] reads inputs ([`records`]) into chunks ([`chunk`]), encoded
 //! ([`encode`]) and recorded in the [`ledger`]; [`table()`] lists the files a query needs
 //! ([`files`]) and scans them as one table; [`retention`] and [`compact()`] keep the store small.
+//! [`parquet_table`] reads Parquet files lq did not write the same way.
 
 #![warn(missing_docs)]
 
@@ -23,6 +24,7 @@ pub mod layout;
 pub mod ledger;
 mod location;
 mod message_udf;
+mod parquet_files;
 pub mod promote;
 mod records;
 pub mod retention;
@@ -33,6 +35,7 @@ pub use error::StoreError;
 pub use ingest::{IngestOptions, IngestReport, ingest};
 pub use inventory::{GroupSummary, HourSummary, summary};
 pub use location::{Location, is_url};
+pub use parquet_files::{is_parquet_file, parquet_table};
 pub use table::{StoreTable, table};
 
 /// Whether a local directory is a store: it holds `_lq/` or a `group=…` directory.

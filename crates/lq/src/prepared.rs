@@ -296,6 +296,30 @@ impl PreparedQuery {
             if i == 0 {
                 main_streams = chosen.len();
             }
+            // Parquet files are scanned as Parquet, when the query needs nothing row by row.
+            let parquet: Option<Vec<std::path::PathBuf>> = chosen
+                .iter()
+                .map(|l| match &l.input {
+                    lq_source::Input::File(p) if lq_store::is_parquet_file(p) => Some(p.clone()),
+                    _ => None,
+                })
+                .collect();
+            if let Some(files) = parquet.filter(|f| !f.is_empty())
+                && let Some(table) = lq_store::parquet_table(
+                    &files,
+                    &request.columns,
+                    options.timestamp_field.as_deref(),
+                )?
+            {
+                if i == 0 {
+                    main_bytes = table.bytes;
+                    if execute {
+                        stats.note_read(table.records, table.bytes);
+                    }
+                }
+                tables.push(table.provider);
+                continue;
+            }
             let source = lq_source::LogSource::open(
                 chosen.into_iter().map(|l| l.input).collect(),
                 source_options.clone(),

@@ -114,7 +114,8 @@ fn files_under(dir: &Path) -> Result<Vec<PathBuf>, Error> {
 }
 
 /// Whether a file found in a directory is binary (a NUL byte in its first 8 KiB) and not a
-/// compressed log, which lq reads; binary files in directories are skipped, as ripgrep does.
+/// compressed log or Parquet, which lq reads; binary files in directories are skipped, as ripgrep
+/// does.
 fn looks_binary(path: &Path) -> bool {
     use std::io::Read;
     let mut head = [0u8; 8192];
@@ -124,7 +125,8 @@ fn looks_binary(path: &Path) -> bool {
     let head = &head[..n];
     let compressed = head.starts_with(b"\x1f\x8b")
         || head.starts_with(b"\x28\xb5\x2f\xfd")
-        || head.starts_with(b"BZh");
+        || head.starts_with(b"BZh")
+        || head.starts_with(b"PAR1");
     !compressed && head.contains(&0)
 }
 
