@@ -344,3 +344,85 @@ fn ingest_reports_malformed_lines_with_file_and_line() {
         "n,s\n3,4\n"
     );
 }
+
+#[test]
+fn ingest_follow_appends_complete_lines_until_ctrl_c() {
+    let dir = scratch_dir("store-follow");
+    let logs = dir.join("app.ndjson");
+    let lines = numbered_lines(30, MARCH_15);
+    let all: Vec<&str> = lines.split_inclusive('\n').collect();
+    std::fs::write(&logs, all[..10].concat()).expect("write");
+    let store = dir.join("store");
+    let store_s = store.to_str().expect("utf-8");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_lq"))
+        .args([
+            "ingest",
+            "--store",
+            store_s,
+            "--follow",
+            "--flush-seconds",
+            "1",
+        ])
+        .arg(&logs)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start lq ingest --follow");
+    let count = || -> String {
+        csv(&[
+            "--format",
+            "csv",
+            "--store",
+            store_s,
+            "stats count(*) as n, count_distinct(id) as d",
+        ])
+    };
+    let wait_for = |want: &str| {
+        let started = Instant::now();
+        loop {
+            if store.join("_lq").is_dir() && count() == want {
+                return;
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(60),
+                "never reached {want:?}: {:?}",
+                count()
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    };
+    wait_for("n,d\n10,10\n");
+    // Appended lines, the last one unfinished: only complete lines go in.
+    let mut f = std::fs::OpenOptions::new()
+        .append(true)
+        .open(&logs)
+        .expect("open");
+    use std::io::Write;
+    f.write_all(all[10..20].concat().as_bytes())
+        .expect("append");
+    f.write_all(&all[20].as_bytes()[..30]).expect("half a line");
+    f.flush().expect("flush");
+    wait_for("n,d\n20,20\n");
+    f.write_all(&all[20].as_bytes()[30..])
+        .expect("rest of the line");
+    f.flush().expect("flush");
+    wait_for("n,d\n21,21\n");
+    // SAFETY: signalling our own child process.
+    assert_eq!(
+        unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGINT) },
+        0
+    );
+    let out = child.wait_with_output().expect("wait");
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("ingested 21 records"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
