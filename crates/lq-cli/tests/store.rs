@@ -354,7 +354,7 @@ fn ingest_follow_appends_complete_lines_until_ctrl_c() {
     std::fs::write(&logs, all[..10].concat()).expect("write");
     let store = dir.join("store");
     let store_s = store.to_str().expect("utf-8");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_lq"))
+    let child = Command::new(env!("CARGO_BIN_EXE_lq"))
         .args([
             "ingest",
             "--store",
