@@ -58,6 +58,19 @@ fn a_store_answers_as_its_files_do() {
             "{query}"
         );
     }
+    // The summary counts the records a filter matched, also when the scan applies the filter.
+    let matched = |o: std::process::Output| -> String {
+        let err = stderr(&o);
+        err.split(" · ")
+            .find(|part| part.ends_with("matched"))
+            .unwrap_or_else(|| panic!("no matched count in {err}"))
+            .to_string()
+    };
+    let q = "filter status >= 500 | stats count(*)";
+    assert_eq!(
+        matched(lq(&["--store", store, q], None)),
+        matched(lq(&[q, &app], None))
+    );
     // SOURCE picks groups; an unknown group reads nothing.
     assert_eq!(
         csv(&[

@@ -19,6 +19,7 @@ mod durations;
 pub mod extract;
 pub mod lookup;
 mod lower;
+pub mod native_numbers;
 pub mod percentile;
 pub mod prefilter;
 mod regexes;

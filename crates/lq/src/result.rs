@@ -156,6 +156,15 @@ fn matched_rows(plan: &Arc<dyn ExecutionPlan>) -> Option<u64> {
             let rows = plan.metrics().and_then(|m| m.output_rows()).unwrap_or(0);
             return (Some(rows as u64), false);
         }
+        // A Parquet scan that filters rows while decoding (a store, a Parquet input): its rows out
+        // are the records that matched.
+        if name == "DataSourceExec"
+            && !aggregated_below
+            && let Some(m) = plan.metrics()
+            && m.sum_by_name("pushdown_rows_matched").is_some()
+        {
+            return (Some(m.output_rows().unwrap_or(0) as u64), false);
+        }
         (None, aggregated_below || name == "AggregateExec")
     }
     walk(plan).0

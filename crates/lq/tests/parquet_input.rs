@@ -103,3 +103,44 @@ fn a_hive_partitioned_directory_gives_its_partition_values_as_fields() {
     assert_eq!(result.to_csv(), "service,n,total\ncart,1,7\nsearch,2,3\n");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn numbers_stored_as_numbers_are_compared_and_summed_as_numbers() {
+    let file = testdata().join("parquet/app.parquet");
+    let engine = Engine::default();
+    let filter = engine
+        .explain_inputs(
+            "filter request.bytes >= 200 | stats count(*)",
+            vec![Input::path(&file)],
+        )
+        .expect("explain");
+    // Compared as a number, not as text read back as a number.
+    assert!(filter.contains("AS Float64) >= 200"), "{filter}");
+    assert!(!filter.contains("lq_gt_eq"), "{filter}");
+    let sum = engine
+        .explain_inputs(
+            "stats sum(request.bytes) as b by service",
+            vec![Input::path(&file)],
+        )
+        .expect("explain");
+    assert!(!sum.contains("lq_num(CAST("), "{sum}");
+    assert!(sum.contains("AS Float64)"), "{sum}");
+    // The same answers as the rows read one by one.
+    let bytes = std::fs::read(&file).expect("read");
+    for query in [
+        "filter request.bytes >= 200 | stats count(*) as n",
+        "stats sum(request.bytes) as b, avg(request.bytes) as a by service | sort service asc",
+    ] {
+        assert_eq!(
+            engine
+                .run(query, vec![Input::path(&file)])
+                .expect(query)
+                .to_csv(),
+            engine
+                .run(query, vec![Input::bytes("app.parquet", bytes.clone())])
+                .expect(query)
+                .to_csv(),
+            "{query}"
+        );
+    }
+}
