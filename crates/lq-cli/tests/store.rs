@@ -439,3 +439,63 @@ fn ingest_follow_appends_complete_lines_until_ctrl_c() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+#[test]
+fn compressed_files_and_aws_exports_are_ingested_into_their_own_groups() {
+    let dir = scratch_dir("store-aws");
+    let store = dir.join("store");
+    let store_s = store.to_str().expect("utf-8");
+    let firehose = testdata("aws/subscription-firehose.json.gz");
+    let o = lq(&["ingest", "--store", store_s, &firehose], None);
+    assert!(o.status.success(), "{}", stderr(&o));
+    // The group each payload names; its streams kept.
+    assert_eq!(
+        csv(&[
+            "--format",
+            "csv",
+            "--store",
+            store_s,
+            "SOURCE '/aws/ecs/api' | stats count(*) as n by @log, @logStream, level | sort @logStream asc, level asc"
+        ]),
+        "@log,@logStream,level,n\n\
+         /aws/ecs/api,api/web/1,ERROR,1\n\
+         /aws/ecs/api,api/web/1,INFO,1\n\
+         /aws/ecs/api,api/web/2,ERROR,1\n"
+    );
+    assert!(store.join("group=+2Faws+2Fecs+2Fapi").is_dir());
+    // Ingested again: nothing new.
+    let o = lq(&["ingest", "--store", store_s, &firehose], None);
+    assert!(stderr(&o).contains("ingested 0 records"), "{}", stderr(&o));
+    // A gzip file reads as its content does.
+    let gz = dir.join("app.ndjson.gz");
+    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    std::io::Write::write_all(
+        &mut enc,
+        &std::fs::read(testdata("logs/app.ndjson")).expect("read"),
+    )
+    .expect("gzip");
+    std::fs::write(&gz, enc.finish().expect("gzip")).expect("write");
+    let o = lq(
+        &[
+            "ingest",
+            "--store",
+            store_s,
+            "--group",
+            "app",
+            gz.to_str().expect("utf-8"),
+        ],
+        None,
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let q = "stats count(*) as n, sum(request.bytes) as b by level | sort level asc";
+    assert_eq!(
+        csv(&[
+            "--format",
+            "csv",
+            "--store",
+            store_s,
+            &format!("SOURCE 'app' | {q}")
+        ]),
+        csv(&["--format", "csv", q, &testdata("logs/app.ndjson")])
+    );
+}

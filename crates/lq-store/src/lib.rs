@@ -13,6 +13,8 @@
 
 #![warn(missing_docs)]
 
+#[cfg(feature = "cloud")]
+mod aws_profile;
 mod chunk;
 mod compact;
 mod encode;

@@ -137,12 +137,28 @@ fn retry() -> object_store::RetryConfig {
 #[cfg(feature = "cloud")]
 fn cloud_store(url: &str, scheme: &str) -> Result<Arc<dyn ObjectStore>, object_store::Error> {
     Ok(match scheme {
-        "s3" | "s3a" => Arc::new(
-            object_store::aws::AmazonS3Builder::from_env()
-                .with_url(url)
-                .with_retry(retry())
-                .build()?,
-        ),
+        "s3" | "s3a" => {
+            let mut builder = object_store::aws::AmazonS3Builder::from_env();
+            // Keys and region the environment does not give come from the AWS profile.
+            let profile = crate::aws_profile::current();
+            if std::env::var_os("AWS_ACCESS_KEY_ID").is_none()
+                && let (Some(id), Some(secret)) = (profile.access_key_id, profile.secret_access_key)
+            {
+                builder = builder
+                    .with_access_key_id(id)
+                    .with_secret_access_key(secret);
+                if let Some(token) = profile.session_token {
+                    builder = builder.with_token(token);
+                }
+            }
+            if std::env::var_os("AWS_REGION").is_none()
+                && std::env::var_os("AWS_DEFAULT_REGION").is_none()
+                && let Some(region) = profile.region
+            {
+                builder = builder.with_region(region);
+            }
+            Arc::new(builder.with_url(url).with_retry(retry()).build()?)
+        }
         "gs" => Arc::new(
             object_store::gcp::GoogleCloudStorageBuilder::from_env()
                 .with_url(url)
