@@ -57,10 +57,18 @@ pub(crate) async fn read(
     let batches = ctx.read_table(table)?.collect().await?;
     let schema = system_schema();
     let batch = concat_batches(&schema, &batches)?;
-    // Partitions finish in any order: put the records back in input order.
+    // Partitions finish in any order: put the records back in input order (unless they are).
     let order = batch.column(4).clone();
-    let indices = sort_to_indices(&order, Some(SortOptions::default()), None)?;
-    let batch = take_record_batch(&batch, &indices)?;
+    let in_order = order
+        .as_any()
+        .downcast_ref::<UInt64Array>()
+        .is_some_and(|o| o.null_count() == 0 && o.values().windows(2).all(|w| w[0] <= w[1]));
+    let batch = if in_order {
+        batch
+    } else {
+        let indices = sort_to_indices(&order, Some(SortOptions::default()), None)?;
+        take_record_batch(&batch, &indices)?
+    };
     let shifted: ArrayRef = {
         let order = batch
             .column(4)
