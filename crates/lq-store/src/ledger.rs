@@ -6,11 +6,11 @@
 //! chunk covers the same records whenever it is ingested again, so a chunk written before a crash
 //! but not yet recorded here is rewritten under the same names: never twice.
 
-use object_store::{ObjectStoreExt, PutPayload};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::layout::META_DIR;
+use crate::objects::{read_json, write_json};
 use crate::{Location, StoreError};
 
 /// What the store knows of one source.
@@ -50,23 +50,7 @@ fn entry_path(location: &Location, id: &str) -> object_store::path::Path {
 
 /// The ledger entry of a source, if it was ingested before.
 pub(crate) async fn read(location: &Location, id: &str) -> Result<Option<LedgerEntry>, StoreError> {
-    let path = entry_path(location, id);
-    match location.store.get(&path).await {
-        Ok(got) => {
-            let bytes = got
-                .bytes()
-                .await
-                .map_err(StoreError::object(format!("read {path}")))?;
-            serde_json::from_slice(&bytes)
-                .map(Some)
-                .map_err(|source| StoreError::Record {
-                    path: path.to_string(),
-                    source,
-                })
-        }
-        Err(object_store::Error::NotFound { .. }) => Ok(None),
-        Err(e) => Err(StoreError::object(format!("read {path}"))(e)),
-    }
+    read_json(location, &entry_path(location, id)).await
 }
 
 /// Records a source's progress (an atomic replace of its entry).
@@ -75,17 +59,7 @@ pub(crate) async fn write(
     id: &str,
     entry: &LedgerEntry,
 ) -> Result<(), StoreError> {
-    let path = entry_path(location, id);
-    let body = serde_json::to_vec_pretty(entry).map_err(|source| StoreError::Record {
-        path: path.to_string(),
-        source,
-    })?;
-    location
-        .store
-        .put(&path, PutPayload::from(body))
-        .await
-        .map_err(StoreError::object(format!("write {path}")))?;
-    Ok(())
+    write_json(location, &entry_path(location, id), entry).await
 }
 
 /// Every source's entry, by source id.

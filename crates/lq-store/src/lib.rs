@@ -26,6 +26,7 @@ pub mod layout;
 pub mod ledger;
 mod location;
 mod message_udf;
+mod objects;
 mod parquet_files;
 pub mod promote;
 mod records;

@@ -1,10 +1,11 @@
 //! Retention: a per-group period kept in the store (`_lq/retention/<group>.json`), applied after
 //! each ingest and by `lq store retain`; hours wholly older than the period are deleted.
 
-use object_store::{ObjectStoreExt, PutPayload};
+use object_store::ObjectStoreExt;
 use serde::{Deserialize, Serialize};
 
 use crate::layout::{META_DIR, group_dir};
+use crate::objects::{read_json, write_json};
 use crate::{Location, StoreError, files};
 
 /// A group's retention period.
@@ -31,23 +32,7 @@ fn policy_path(location: &Location, group: &str) -> object_store::path::Path {
 
 /// The group's retention policy, if one is set.
 pub async fn policy(location: &Location, group: &str) -> Result<Option<Policy>, StoreError> {
-    let path = policy_path(location, group);
-    match location.store.get(&path).await {
-        Ok(got) => {
-            let bytes = got
-                .bytes()
-                .await
-                .map_err(StoreError::object(format!("read {path}")))?;
-            serde_json::from_slice(&bytes)
-                .map(Some)
-                .map_err(|source| StoreError::Record {
-                    path: path.to_string(),
-                    source,
-                })
-        }
-        Err(object_store::Error::NotFound { .. }) => Ok(None),
-        Err(e) => Err(StoreError::object(format!("read {path}"))(e)),
-    }
+    read_json(location, &policy_path(location, group)).await
 }
 
 /// Sets (or, with `None`, removes) the group's retention period.
@@ -61,19 +46,7 @@ pub async fn set_policy(
         Some(0) => Err(StoreError::Invalid(
             "a retention period is at least 1 day".into(),
         )),
-        Some(days) => {
-            let body =
-                serde_json::to_vec(&Policy { days }).map_err(|source| StoreError::Record {
-                    path: path.to_string(),
-                    source,
-                })?;
-            location
-                .store
-                .put(&path, PutPayload::from(body))
-                .await
-                .map_err(StoreError::object(format!("write {path}")))?;
-            Ok(())
-        }
+        Some(days) => write_json(location, &path, &Policy { days }).await,
         None => match location.store.delete(&path).await {
             Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
             Err(e) => Err(StoreError::object(format!("delete {path}"))(e)),
