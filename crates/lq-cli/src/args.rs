@@ -93,6 +93,11 @@ Live and context:
   lq --follow 'stats count(*) by service' app.log                  (a table refreshed in place)
   lq -C 2 'filter @message like /panic/' app.log                   (2 lines before and after, like grep -C)
 
+A log store (hour-partitioned Parquet on disk or in s3://, gs://, az://; `lq ingest --help`, `lq store --help`):
+  lq ingest --store logs.lq --group app app.log                     (appends; a re-run adds only what is new)
+  lq --store logs.lq 'stats count(*) by level' --start 1h            (or the store as the only FILE)
+  lq store ls --store logs.lq                                        (also: lq store retain, lq store compact)
+
 Saved queries and defaults (in $XDG_CONFIG_HOME/lq/config.toml, or --config FILE):
   lq --list-queries
   lq -q errors-by-service app.log

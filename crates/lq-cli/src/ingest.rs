@@ -16,6 +16,7 @@ use crate::store::{human_bytes, store_location};
 #[derive(Debug, Parser)]
 #[command(
     name = "lq ingest",
+    bin_name = "lq ingest",
     about = "Append logs to a log store: one directory per log group, hour partitions of Parquet files, on disk or in a bucket",
     after_help = "Re-running the same ingest appends only what is new (the store keeps a ledger of what each file gave).\n\nExamples:\n  lq ingest --store logs.lq --group app app.log\n  lq ingest --store s3://bucket/logs 'archive/*.log.gz'\n  lq ingest --store logs.lq --follow /var/log/app/"
 )]

@@ -13,6 +13,7 @@ use crate::failure::Failure;
 #[derive(Debug, Parser)]
 #[command(
     name = "lq store",
+    bin_name = "lq store",
     about = "What a log store holds, its retention periods, compaction"
 )]
 pub struct StoreArgs {
