@@ -357,9 +357,9 @@ mod tests {
     #[test]
     fn differing_words_become_wildcards() {
         let mut m = Miner::default();
-        m.add("session for alice opened now");
-        m.add("session for bob opened now");
-        assert_eq!(m.clusters()[0].pattern(), "session for <*> opened now");
+        m.add("connection for alice opened now");
+        m.add("connection for bob opened now");
+        assert_eq!(m.clusters()[0].pattern(), "connection for <*> opened now");
         assert_eq!(m.clusters().len(), 1);
     }
 

@@ -76,12 +76,7 @@ pub async fn list(
     };
     let mut out = Vec::new();
     for prefix in prefixes {
-        let metas: Vec<_> = location
-            .store
-            .list(Some(&prefix))
-            .try_collect()
-            .await
-            .map_err(StoreError::object(format!("list {prefix}")))?;
+        let metas = crate::objects::list(location, &prefix).await?;
         for meta in metas {
             let Some(parts) = location.relative(&meta.location) else {
                 continue;

@@ -64,14 +64,8 @@ pub(crate) async fn write(
 
 /// Every source's entry, by source id.
 pub async fn entries(location: &Location) -> Result<Vec<(String, LedgerEntry)>, StoreError> {
-    use futures::TryStreamExt;
     let prefix = location.path(&format!("{META_DIR}/ledger"));
-    let metas: Vec<_> = location
-        .store
-        .list(Some(&prefix))
-        .try_collect()
-        .await
-        .map_err(StoreError::object(format!("list {prefix}")))?;
+    let metas = crate::objects::list(location, &prefix).await?;
     let mut out = Vec::new();
     for meta in metas {
         let Some(id) = meta

@@ -112,7 +112,7 @@ impl Location {
         format!("{}{}", self.url.as_str(), path)
     }
 
-    /// The object store and the URL to register it under in a DataFusion session.
+    /// The object store, and the URL a DataFusion context reaches it by.
     pub fn object_store(&self) -> (ObjectStoreUrl, Arc<dyn ObjectStore>) {
         (self.url.clone(), self.store.clone())
     }

@@ -1,6 +1,8 @@
-//! The store's small JSON records (ledger entries, retention policies): read whole, or written
-//! whole in one atomic put.
+//! The store's objects: listing under a prefix, and its small JSON records (ledger entries,
+//! retention policies) read whole or written whole in one atomic put.
 
+use futures::TryStreamExt;
+use object_store::ObjectMeta;
 use object_store::path::Path;
 use object_store::{ObjectStoreExt, PutPayload};
 use serde::Serialize;
@@ -47,4 +49,17 @@ pub(crate) async fn write_json<T: Serialize>(
         .await
         .map_err(StoreError::object(format!("write {path}")))?;
     Ok(())
+}
+
+/// Every object under `prefix`.
+pub(crate) async fn list(
+    location: &Location,
+    prefix: &Path,
+) -> Result<Vec<ObjectMeta>, StoreError> {
+    location
+        .store
+        .list(Some(prefix))
+        .try_collect()
+        .await
+        .map_err(StoreError::object(format!("list {prefix}")))
 }

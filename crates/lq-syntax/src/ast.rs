@@ -132,7 +132,7 @@ pub enum CommandKind {
     Sessionize {
         /// The identity fields.
         fields: Vec<Name>,
-        /// Largest gap inside a session.
+        /// Largest gap between two records of the same group of activity.
         maxspan: Option<Duration>,
         /// Output field name.
         alias: Option<Name>,
