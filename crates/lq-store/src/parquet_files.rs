@@ -154,7 +154,6 @@ pub fn parquet_table(
         files: files.len(),
         bytes,
         records,
-        groups: 1,
     }))
 }
 

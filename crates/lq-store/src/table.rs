@@ -32,8 +32,6 @@ pub struct StoreTable {
     pub bytes: u64,
     /// Records in those files.
     pub records: u64,
-    /// Log groups read.
-    pub groups: usize,
 }
 
 /// The table of `columns` (query field names) over the given groups (all when `None`) and time
@@ -63,11 +61,6 @@ pub async fn table(
             .or_default()
             .push((file, footer));
     }
-    let group_count = sets
-        .keys()
-        .map(|(g, _)| g)
-        .collect::<std::collections::BTreeSet<_>>()
-        .len();
     let mut plan: Option<LogicalPlanBuilder> = None;
     for ((group, _), set) in sets {
         let schema = set[0].1.schema.clone();
@@ -92,7 +85,6 @@ pub async fn table(
         files: file_count,
         bytes,
         records,
-        groups: group_count,
     })
 }
 
