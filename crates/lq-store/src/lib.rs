@@ -20,6 +20,8 @@ mod compact;
 mod encode;
 mod error;
 pub mod files;
+#[cfg(feature = "cloud")]
+mod http_client;
 mod ingest;
 mod inventory;
 pub mod layout;

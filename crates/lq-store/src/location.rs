@@ -157,18 +157,26 @@ fn cloud_store(url: &str, scheme: &str) -> Result<Arc<dyn ObjectStore>, object_s
             {
                 builder = builder.with_region(region);
             }
-            Arc::new(builder.with_url(url).with_retry(retry()).build()?)
+            Arc::new(
+                builder
+                    .with_url(url)
+                    .with_retry(retry())
+                    .with_http_connector(crate::http_client::Connector)
+                    .build()?,
+            )
         }
         "gs" => Arc::new(
             object_store::gcp::GoogleCloudStorageBuilder::from_env()
                 .with_url(url)
                 .with_retry(retry())
+                .with_http_connector(crate::http_client::Connector)
                 .build()?,
         ),
         _ => Arc::new(
             object_store::azure::MicrosoftAzureBuilder::from_env()
                 .with_url(url)
                 .with_retry(retry())
+                .with_http_connector(crate::http_client::Connector)
                 .build()?,
         ),
     })
