@@ -1,0 +1,145 @@
+//! The anomaly band: a metric's normal level and spread for its hour of the day (or of the week),
+//! learned from the datapoints before it.
+//!
+//! Model: each datapoint belongs to a slot — its hour of the day, or its hour of the week once
+//! the history before it spans two weeks, so weekday and weekend traffic are told apart. The
+//! normal level is the median of the slot's earlier datapoints (at most the last
+//! [`SLOT_HISTORY`]); the spread is 1.4826 × their median absolute deviation (the standard
+//! deviation for normal data, unmoved by past spikes), but never below 1% of the level or, for a
+//! level of zero, below 1. `band(k)` is level ± k spreads. A slot needs [`MIN_HISTORY`] earlier
+//! datapoints; before that there is no band and the datapoint counts as missing. Only the past is
+//! used, so a backtest sees what a live alarm would have seen. There is no trend term: a trend
+//! slower than the slot history follows the median.
+
+use std::collections::{HashMap, VecDeque};
+
+use crate::series::Series;
+
+/// A band's edges.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Band {
+    /// The lower edge.
+    pub low: f64,
+    /// The upper edge.
+    pub high: f64,
+}
+
+/// Earlier datapoints of a slot needed before it has a band.
+pub const MIN_HISTORY: usize = 5;
+/// Earlier datapoints of a slot the model keeps.
+pub const SLOT_HISTORY: usize = 240;
+const WEEK_MS: i64 = 7 * 86_400_000;
+const HOUR_MS: i64 = 3_600_000;
+
+/// The band of every datapoint of `series` that has enough history, `width` spreads wide.
+pub fn bands(series: &Series, width: f64) -> HashMap<i64, Band> {
+    let mut out = HashMap::new();
+    let Some(first) = series.keys().next().copied() else {
+        return out;
+    };
+    let mut daily: HashMap<i64, VecDeque<f64>> = HashMap::new();
+    let mut weekly: HashMap<i64, VecDeque<f64>> = HashMap::new();
+    for (&t, &v) in series {
+        let day_slot = t.rem_euclid(86_400_000) / HOUR_MS;
+        let week_slot = t.rem_euclid(WEEK_MS) / HOUR_MS;
+        let history = if t - first >= 2 * WEEK_MS {
+            weekly.get(&week_slot)
+        } else {
+            daily.get(&day_slot)
+        };
+        if let Some(h) = history.filter(|h| h.len() >= MIN_HISTORY) {
+            let (level, spread) = level_and_spread(h);
+            out.insert(
+                t,
+                Band {
+                    low: level - width * spread,
+                    high: level + width * spread,
+                },
+            );
+        }
+        for (slots, slot) in [(&mut daily, day_slot), (&mut weekly, week_slot)] {
+            let h = slots.entry(slot).or_default();
+            if h.len() == SLOT_HISTORY {
+                h.pop_front();
+            }
+            h.push_back(v);
+        }
+    }
+    out
+}
+
+fn median(sorted: &[f64]) -> f64 {
+    let n = sorted.len();
+    if n % 2 == 1 {
+        sorted[n / 2]
+    } else {
+        (sorted[n / 2 - 1] + sorted[n / 2]) / 2.0
+    }
+}
+
+fn level_and_spread(history: &VecDeque<f64>) -> (f64, f64) {
+    let mut v: Vec<f64> = history.iter().copied().collect();
+    v.sort_by(f64::total_cmp);
+    let level = median(&v);
+    let mut dev: Vec<f64> = v.iter().map(|x| (x - level).abs()).collect();
+    dev.sort_by(f64::total_cmp);
+    let floor = if level == 0.0 {
+        1.0
+    } else {
+        0.01 * level.abs()
+    };
+    (level, (1.4826 * median(&dev)).max(floor))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_band_follows_each_hour_and_ignores_past_spikes() {
+        // Five days of one datapoint an hour: 100 by night, 1000 at 14:00, and a spike of 5000
+        // at 03:00 on day 2.
+        let mut s = Series::new();
+        for day in 0..5 {
+            for hour in 0..24 {
+                let t = day * 86_400_000 + hour * HOUR_MS;
+                let mut v = if hour == 14 {
+                    1000.0
+                } else {
+                    100.0 + (day % 2) as f64 * 10.0
+                };
+                if day == 2 && hour == 3 {
+                    v = 5000.0;
+                }
+                s.insert(t, v);
+            }
+        }
+        let b = bands(&s, 2.0);
+        // Days 0-4 give at most four earlier datapoints per hour: no band yet.
+        assert!(b.is_empty());
+        for hour in 0..24 {
+            s.insert(
+                5 * 86_400_000 + hour * HOUR_MS,
+                if hour == 14 { 1000.0 } else { 105.0 },
+            );
+        }
+        let b = bands(&s, 2.0);
+        let peak = b[&(5 * 86_400_000 + 14 * HOUR_MS)];
+        assert!(peak.low < 1000.0 && peak.high > 1000.0, "{peak:?}");
+        let night = b[&(5 * 86_400_000 + 3 * HOUR_MS)];
+        assert!(night.high < 150.0 && night.low > 60.0, "{night:?}");
+    }
+
+    #[test]
+    fn a_flat_metric_still_has_a_band() {
+        let s: Series = (0..10).map(|d| (d * 86_400_000, 0.0)).collect();
+        let b = bands(&s, 3.0);
+        assert_eq!(
+            b[&(9 * 86_400_000)],
+            Band {
+                low: -3.0,
+                high: 3.0
+            }
+        );
+    }
+}
