@@ -99,6 +99,8 @@ fn post(url: &str, notice: &Notice) -> Result<(), String> {
         .enable_all()
         .build()
         .map_err(|e| e.to_string())?;
+    // The client's timers belong to the runtime it is built in.
+    let _inside = runtime.enter();
     let client = reqwest::Client::builder()
         .timeout(WEBHOOK_TIMEOUT)
         .build()

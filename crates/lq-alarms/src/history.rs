@@ -8,7 +8,7 @@ use crate::definition::{Alarm, AlarmKind};
 use crate::error::AlarmError;
 use crate::eval::{self, Context, Value};
 use crate::series::{Metric, Series};
-use crate::state::State;
+use crate::state::{MissingData, State};
 
 /// One period's evaluation.
 #[derive(Debug, Clone, PartialEq)]
@@ -168,7 +168,7 @@ fn walk(
                     &timeline[from..=i],
                     series,
                     band,
-                    rule.datapoints_to_alarm,
+                    rule,
                 ),
             });
             state = decision.state;
@@ -192,12 +192,12 @@ fn reason(
     range: &[i64],
     series: &Series,
     band: Option<Band>,
-    needed: usize,
+    rule: crate::state::Rule,
 ) -> String {
     if d.counted == 0 {
         return "Insufficient Data: no datapoints in the evaluation range".into();
     }
-    let recent: Vec<String> = range
+    let mut recent: Vec<String> = range
         .iter()
         .rev()
         .filter_map(|t| {
@@ -207,6 +207,14 @@ fn reason(
         })
         .take(d.counted)
         .collect();
+    let filled = d.counted.saturating_sub(recent.len());
+    if filled > 0 {
+        let treated = match rule.missing_data {
+            MissingData::Breaching => "breaching",
+            _ => "not breaching",
+        };
+        recent.push(format!("{filled} missing treated as {treated}"));
+    }
     if d.state == State::Alarm {
         format!(
             "Threshold Crossed: {} out of the last {} datapoints [{}] were {}",
@@ -222,7 +230,7 @@ fn reason(
             d.counted,
             recent.join(", "),
             condition.describe(band),
-            needed
+            rule.datapoints_to_alarm
         )
     }
 }
@@ -323,7 +331,6 @@ fn truth(e: &crate::math::Expr, states: &BTreeMap<&str, State>) -> Result<bool, 
 mod tests {
     use super::*;
     use crate::definition::AlarmSpec;
-    use crate::state::MissingData;
 
     const MIN: i64 = 60_000;
 

@@ -34,6 +34,9 @@ pub struct Config {
     /// Named queries, by name.
     #[serde(default)]
     pub queries: BTreeMap<String, SavedQuery>,
+    /// Alarms, by name (`lq alarm`).
+    #[serde(default)]
+    pub alarms: BTreeMap<String, lq_alarms::AlarmSpec>,
 }
 
 /// Default options; the command line wins.

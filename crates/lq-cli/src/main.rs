@@ -1,5 +1,6 @@
 //! The `lq` command: parses arguments, runs the query through the `lq` library, renders the result.
 
+mod alarm;
 mod args;
 mod chart;
 mod config;
@@ -64,6 +65,15 @@ fn main() -> ExitCode {
                 ingest::IngestArgs::try_parse_from(std::env::args().skip(1)),
                 ingest::run,
             );
+        }
+        Some("alarm") => {
+            return match alarm::AlarmArgs::try_parse_from(std::env::args().skip(1)) {
+                Ok(args) => alarm::run(args).unwrap_or_else(Failure::report),
+                Err(e) => {
+                    let _ = e.print();
+                    ExitCode::from(if e.use_stderr() { 2 } else { 0 })
+                }
+            };
         }
         Some("store") => {
             return finish(

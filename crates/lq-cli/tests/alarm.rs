@@ -1,0 +1,451 @@
+//! `lq alarm`: the error-rate alarm of the README (above 2% for 4 minutes: no alarm; for 5:
+//! ALARM at the 5th minute, OK when it recovers), an anomaly band over seasonal traffic, check's
+//! exit codes, actions and webhook retries, and a restart that does not notify twice.
+
+mod common;
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpListener;
+use std::sync::{Arc, Mutex};
+
+use common::{lq, scratch_dir, stderr, stdout};
+
+const MARCH_15: i64 = 1_710_460_800_000;
+const MINUTE: i64 = 60_000;
+
+fn stamp(ms: i64) -> String {
+    chrono::DateTime::from_timestamp_millis(ms)
+        .expect("a time")
+        .format("%Y-%m-%dT%H:%M:%S%.3fZ")
+        .to_string()
+}
+
+/// An hour of checkout traffic from 10:00: 100 requests a minute, 1 of them a 500 (1%), except
+/// 5 (5%) in the minutes of `bad`; search traffic fails often and must not count.
+fn checkout_log(bad: impl Fn(i64) -> bool) -> String {
+    let mut out = String::new();
+    for minute in 0..60 {
+        let errors = if bad(minute) { 5 } else { 1 };
+        for i in 0..100 {
+            let t = MARCH_15 + 10 * 60 * MINUTE + minute * MINUTE + i * 500;
+            let status = if i < errors { 503 } else { 200 };
+            out.push_str(&format!(
+                "{{\"timestamp\":\"{}\",\"service\":\"checkout\",\"request\":{{\"status\":{status}}}}}\n",
+                stamp(t)
+            ));
+        }
+        for i in 0..20 {
+            let t = MARCH_15 + 10 * 60 * MINUTE + minute * MINUTE + i * 2_000 + 250;
+            out.push_str(&format!(
+                "{{\"timestamp\":\"{}\",\"service\":\"search\",\"request\":{{\"status\":500}}}}\n",
+                stamp(t)
+            ));
+        }
+    }
+    out
+}
+
+const CONFIG: &str = r#"
+[alarms.checkout-errors]
+description = "Checkout error rate above 2% for five minutes"
+metrics.m1 = 'filter service = "checkout" and request.status >= 500 | stats count(*) by bin(1m)'
+metrics.m2 = 'filter service = "checkout" | stats count(*) by bin(1m)'
+expression = "(m1 / m2) * 100"
+period = "1m"
+condition = "> 2"
+evaluation_periods = 5
+datapoints_to_alarm = 5
+missing_data = "notBreaching"
+"#;
+
+fn config_with(dir: &std::path::Path, extra: &str) -> String {
+    let path = dir.join("config.toml");
+    std::fs::write(&path, format!("{CONFIG}{extra}")).expect("write config");
+    path.to_str().expect("utf-8").to_string()
+}
+
+#[test]
+fn the_error_rate_alarm_fires_on_the_fifth_minute_and_not_the_fourth() {
+    let dir = scratch_dir("alarm-error-rate");
+    let config = config_with(&dir, "");
+    // Four bad minutes at 10:10-10:13, five at 10:30-10:34.
+    let log = dir.join("app.ndjson");
+    std::fs::write(
+        &log,
+        checkout_log(|m| (10..14).contains(&m) || (30..35).contains(&m)),
+    )
+    .expect("write log");
+    let o = lq(
+        &[
+            "alarm",
+            "history",
+            "--config",
+            &config,
+            "checkout-errors",
+            log.to_str().expect("utf-8"),
+        ],
+        None,
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(
+        stdout(&o),
+        "checkout-errors: (m1 / m2) * 100 > 2, 5 of 5 periods of 1m, missing data notBreaching\n\
+2024-03-15 10:00:00  INSUFFICIENT_DATA -> OK  value 1\n  \
+Threshold Crossed: 5 out of the last 5 datapoints [1 (10:00), 4 missing treated as not breaching] were not greater than the threshold (2) (ALARM needs 5 breaching)\n\
+2024-03-15 10:34:00  OK -> ALARM  value 5\n  \
+Threshold Crossed: 5 out of the last 5 datapoints [5 (10:34), 5 (10:33), 5 (10:32), 5 (10:31), 5 (10:30)] were greater than the threshold (2)\n\
+2024-03-15 10:35:00  ALARM -> OK  value 1\n  \
+Threshold Crossed: 1 out of the last 5 datapoints [1 (10:35), 5 (10:34), 5 (10:33), 5 (10:32), 5 (10:31)] were not greater than the threshold (2) (ALARM needs 5 breaching)\n\
+60 periods from 2024-03-15 10:00:00 to 2024-03-15 10:59:00 (every 1m): ALARM 1 time(s), 1 period(s) in ALARM; now OK\n"
+    );
+    // --points shows the fourth bad minute of the first run breaching without an alarm.
+    let o = lq(
+        &[
+            "alarm",
+            "history",
+            "--points",
+            "--config",
+            &config,
+            "checkout-errors",
+            log.to_str().expect("utf-8"),
+        ],
+        None,
+    );
+    let text = stdout(&o);
+    assert!(
+        text.contains("2024-03-15 10:13:00             5                        2  OK\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains("2024-03-15 10:34:00             5                        2  ALARM\n"),
+        "{text}"
+    );
+}
+
+#[test]
+fn check_gives_the_state_as_its_exit_status_and_runs_actions_once() {
+    let dir = scratch_dir("alarm-check");
+    let fired = dir.join("fired.log");
+    let config = config_with(
+        &dir,
+        &format!(
+            "actions.alarm = [\"echo \\\"$LQ_ALARM_NAME $LQ_ALARM_OLD_STATE->$LQ_ALARM_STATE $LQ_ALARM_VALUE $LQ_ALARM_TIME\\\" >> '{}'\"]\n",
+            fired.display()
+        ),
+    );
+    let log = dir.join("app.ndjson");
+    let state = dir.join("state.json");
+    let run = |log: &std::path::Path| {
+        lq(
+            &[
+                "alarm",
+                "check",
+                "--config",
+                &config,
+                "--state",
+                state.to_str().expect("utf-8"),
+                "checkout-errors",
+                log.to_str().expect("utf-8"),
+            ],
+            None,
+        )
+    };
+    // Bad until the end: ALARM, exit 3, the action runs once.
+    std::fs::write(&log, checkout_log(|m| m >= 50)).expect("write log");
+    let o = run(&log);
+    assert_eq!(o.status.code(), Some(3), "{}{}", stdout(&o), stderr(&o));
+    assert!(
+        stdout(&o).starts_with("checkout-errors: ALARM at 2024-03-15 10:59:00"),
+        "{}",
+        stdout(&o)
+    );
+    assert_eq!(
+        std::fs::read_to_string(&fired).expect("the action ran"),
+        "checkout-errors INSUFFICIENT_DATA->ALARM 5 2024-03-15T10:54:00Z\n"
+    );
+    // Run again (a restart): still ALARM, no second notification.
+    let o = run(&log);
+    assert_eq!(o.status.code(), Some(3));
+    assert_eq!(
+        std::fs::read_to_string(&fired)
+            .expect("read")
+            .lines()
+            .count(),
+        1
+    );
+    let saved: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&state).expect("state")).expect("json");
+    assert_eq!(saved["alarms"]["checkout-errors"]["state"], "ALARM");
+    // Recovered: OK, exit 0; no OK action is defined, so nothing more is written.
+    std::fs::write(&log, checkout_log(|m| (20..30).contains(&m))).expect("write log");
+    let o = run(&log);
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+    assert_eq!(
+        std::fs::read_to_string(&fired)
+            .expect("read")
+            .lines()
+            .count(),
+        1
+    );
+    // No data at all in the range under `missing`: INSUFFICIENT_DATA, exit 4.
+    let o = lq(
+        &[
+            "alarm",
+            "check",
+            "--config",
+            &config,
+            "--metric",
+            "m1=stats count(*) by bin(1m)",
+            "--period",
+            "1m",
+            "--condition",
+            "> 0",
+            "--start",
+            "2030-01-01T00:00:00Z",
+            "--end",
+            "2030-01-01T00:05:00Z",
+            log.to_str().expect("utf-8"),
+        ],
+        None,
+    );
+    assert_eq!(o.status.code(), Some(4), "{}{}", stdout(&o), stderr(&o));
+}
+
+#[test]
+fn definitions_are_validated_with_located_errors() {
+    let dir = scratch_dir("alarm-invalid");
+    let path = dir.join("config.toml");
+    std::fs::write(
+        &path,
+        r#"
+[alarms.typo]
+metrics.m1 = 'filter service = "checkout" | stats count(*) by bin(1m'
+period = "1m"
+condition = "> 2"
+"#,
+    )
+    .expect("write");
+    let config = path.to_str().expect("utf-8");
+    let o = lq(&["alarm", "list", "--config", config], None);
+    assert_eq!(o.status.code(), Some(2));
+    let e = stderr(&o);
+    assert!(e.contains("alarm `typo`, metric `m1`"), "{e}");
+    assert!(e.contains("1:"), "the error is located in the query: {e}");
+    let o = lq(
+        &[
+            "alarm",
+            "history",
+            "--metric",
+            "m1=stats count(*) by bin(1m)",
+            "--period",
+            "1m",
+            "--condition",
+            "above 2",
+            "x.log",
+        ],
+        None,
+    );
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("is not valid: use `> N`, `>= N`"),
+        "{}",
+        stderr(&o)
+    );
+    // A metric whose bins are not the period.
+    let log = dir.join("app.ndjson");
+    std::fs::write(&log, checkout_log(|_| false)).expect("write log");
+    let o = lq(
+        &[
+            "alarm",
+            "history",
+            "--metric",
+            "m1=stats count(*) by bin(1m)",
+            "--period",
+            "5m",
+            "--condition",
+            "> 2",
+            log.to_str().expect("utf-8"),
+        ],
+        None,
+    );
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains("does not start a 5m period; bin by the alarm's period: `by bin(5m)`"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+/// Ten days of hourly traffic with a daily peak (14:00, five times the night), and on day 8 a
+/// spike at 03:00.
+fn seasonal_log() -> String {
+    let mut out = String::new();
+    for day in 0..10i64 {
+        for hour in 0..24i64 {
+            let base = match hour {
+                0..=6 => 20,
+                7..=11 => 50,
+                12..=16 => 100,
+                _ => 40,
+            };
+            let wobble = (day * 7 + hour * 3) % 5;
+            let n = if day == 8 && hour == 3 {
+                120
+            } else {
+                base + wobble
+            };
+            for i in 0..n {
+                let t = MARCH_15 + day * 86_400_000 + hour * 3_600_000 + i * 3_600_000 / n;
+                out.push_str(&format!(
+                    "{{\"timestamp\":\"{}\",\"msg\":\"hit\"}}\n",
+                    stamp(t)
+                ));
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn the_anomaly_band_fires_on_a_spike_and_not_on_the_daily_peak() {
+    let dir = scratch_dir("alarm-band");
+    let log = dir.join("traffic.ndjson");
+    std::fs::write(&log, seasonal_log()).expect("write log");
+    let o = lq(
+        &[
+            "alarm",
+            "history",
+            "--metric",
+            "m1=stats count(*) by bin(1h)",
+            "--period",
+            "1h",
+            "--condition",
+            "outside band(3)",
+            log.to_str().expect("utf-8"),
+        ],
+        None,
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = stdout(&o);
+    let changes: Vec<&str> = text.lines().filter(|l| l.contains(" -> ")).collect();
+    // No band for the first five days (five earlier datapoints per hour are needed): missing.
+    assert_eq!(
+        changes,
+        [
+            "2024-03-20 00:00:00  INSUFFICIENT_DATA -> OK  value 20",
+            "2024-03-23 03:00:00  OK -> ALARM  value 120",
+            "2024-03-23 04:00:00  ALARM -> OK  value 23",
+        ],
+        "{text}"
+    );
+}
+
+/// A server on 127.0.0.1 that answers 503 to the first `failures` requests and 200 after,
+/// recording each body.
+fn webhook_server(failures: usize) -> (String, Arc<Mutex<Vec<String>>>) {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let url = format!("http://{}/hook", listener.local_addr().expect("addr"));
+    let bodies = Arc::new(Mutex::new(Vec::new()));
+    let seen = bodies.clone();
+    std::thread::spawn(move || {
+        for (n, stream) in listener.incoming().enumerate().take(10) {
+            let Ok(mut stream) = stream else { continue };
+            let mut reader = BufReader::new(stream.try_clone().expect("clone"));
+            let mut length = 0;
+            loop {
+                let mut line = String::new();
+                if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
+                    break;
+                }
+                if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                    length = v.trim().parse().unwrap_or(0);
+                }
+            }
+            let mut body = vec![0; length];
+            let _ = reader.read_exact(&mut body);
+            seen.lock()
+                .expect("lock")
+                .push(String::from_utf8_lossy(&body).into_owned());
+            let status = if n < failures {
+                "503 Service Unavailable"
+            } else {
+                "200 OK"
+            };
+            let _ = write!(
+                stream,
+                "HTTP/1.1 {status}\r\ncontent-length: 0\r\nconnection: close\r\n\r\n"
+            );
+        }
+    });
+    (url, bodies)
+}
+
+#[test]
+fn a_webhook_is_retried_until_it_succeeds() {
+    let dir = scratch_dir("alarm-webhook");
+    let (url, bodies) = webhook_server(2);
+    let config = config_with(&dir, &format!("actions.alarm = [\"{url}\"]\n"));
+    let log = dir.join("app.ndjson");
+    std::fs::write(&log, checkout_log(|m| m >= 50)).expect("write log");
+    let state = dir.join("state.json");
+    let o = lq(
+        &[
+            "alarm",
+            "check",
+            "--config",
+            &config,
+            "--state",
+            state.to_str().expect("utf-8"),
+            "checkout-errors",
+            log.to_str().expect("utf-8"),
+        ],
+        None,
+    );
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    assert!(!stderr(&o).contains("failed"), "{}", stderr(&o));
+    let bodies = bodies.lock().expect("lock").clone();
+    assert_eq!(bodies.len(), 3, "two 503s, then accepted: {bodies:?}");
+    let notice: serde_json::Value = serde_json::from_str(&bodies[2]).expect("json");
+    assert_eq!(notice["alarm"], "checkout-errors");
+    assert_eq!(notice["old_state"], "INSUFFICIENT_DATA");
+    assert_eq!(notice["new_state"], "ALARM");
+    assert_eq!(notice["value"], 5.0);
+    assert_eq!(notice["time"], "2024-03-15T10:54:00Z");
+}
+
+#[test]
+fn a_webhook_that_never_answers_is_reported_and_not_fatal() {
+    let dir = scratch_dir("alarm-webhook-dead");
+    // A port with nothing listening: bind, note it, close.
+    let port = TcpListener::bind("127.0.0.1:0")
+        .expect("bind")
+        .local_addr()
+        .expect("addr")
+        .port();
+    let config = config_with(
+        &dir,
+        &format!("actions.alarm = [\"http://127.0.0.1:{port}/hook\"]\n"),
+    );
+    let log = dir.join("app.ndjson");
+    std::fs::write(&log, checkout_log(|m| m >= 50)).expect("write log");
+    let state = dir.join("state.json");
+    let o = lq(
+        &[
+            "alarm",
+            "check",
+            "--config",
+            &config,
+            "--state",
+            state.to_str().expect("utf-8"),
+            "checkout-errors",
+            log.to_str().expect("utf-8"),
+        ],
+        None,
+    );
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    assert!(stderr(&o).contains("(after 4 attempts)"), "{}", stderr(&o));
+    assert!(
+        state.exists(),
+        "the state is saved even when an action fails"
+    );
+}
