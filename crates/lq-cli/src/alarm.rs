@@ -64,6 +64,26 @@ pub enum AlarmCommand {
         #[arg(long, value_name = "FILE")]
         state: Option<PathBuf>,
     },
+    /// Follow the inputs and evaluate every alarm named (all of the config file's when none is)
+    /// each time a period is complete; run actions on state changes. The states are kept in
+    /// --state, so a restart neither notifies again nor forgets an ALARM. Runs until stopped.
+    Watch {
+        /// Alarm names, then inputs (an argument that names no alarm is an input).
+        #[arg(value_name = "NAME|INPUT")]
+        args: Vec<String>,
+        /// Read this log store instead of files (default: `store` in the config file).
+        #[arg(long, value_name = "DIR|URL")]
+        store: Option<String>,
+        /// The file keeping alarm states (written atomically after every change).
+        #[arg(long, value_name = "FILE")]
+        state: PathBuf,
+        /// How late a record may arrive: a period is evaluated this long after it ends.
+        #[arg(long, default_value = "30s")]
+        grace: String,
+        /// Seconds between evaluations.
+        #[arg(long, value_name = "SECONDS", default_value_t = 10.0)]
+        interval: f64,
+    },
 }
 
 /// What an alarm runs over.
@@ -141,7 +161,7 @@ pub fn run(args: AlarmArgs) -> Result<ExitCode, Failure> {
             chart,
             chart_out,
         } => {
-            let (alarm, history) = evaluate(&run, &config, &check)?;
+            let (alarm, history) = evaluate(&run, &config, &check, None)?;
             print_history(&alarm, &history, points);
             if chart || chart_out.is_some() {
                 let data = chart_data(&alarm, &history);
@@ -156,70 +176,160 @@ pub fn run(args: AlarmArgs) -> Result<ExitCode, Failure> {
             Ok(ExitCode::SUCCESS)
         }
         AlarmCommand::Check { run, state } => {
-            let (alarm, history) = evaluate(&run, &config, &check)?;
-            let mut saved = match &state {
-                Some(path) => {
-                    SavedStates::load(path).map_err(|e| Failure::Output(e.to_string()))?
-                }
-                None => SavedStates::default(),
-            };
-            let before = saved
-                .alarms
-                .get(&alarm.name)
-                .map_or(State::InsufficientData, |s| s.state);
-            let now = history.last_state(before);
-            let last = history.transitions.last();
-            let reason = last.map(|t| t.reason.clone()).unwrap_or_default();
-            let time = history.points.last().map_or(0, |p| p.time);
-            println!(
-                "{}: {now} at {} ({}){}",
-                alarm.name,
-                time_text(time),
-                describe(&alarm),
-                if reason.is_empty() {
-                    String::new()
-                } else {
-                    format!("\n  {reason}")
-                }
-            );
-            if let Some(path) = &state {
-                if now != before {
-                    let notice = Notice {
-                        alarm: alarm.name.clone(),
-                        old_state: before,
-                        new_state: now,
-                        reason: reason.clone(),
-                        value: last.and_then(|t| t.value),
-                        time: rfc3339(last.map_or(time, |t| t.time)),
-                    };
-                    let actions = match now {
-                        State::Alarm => &alarm.actions.alarm,
-                        State::Ok => &alarm.actions.ok,
-                        State::InsufficientData => &alarm.actions.insufficient_data,
-                    };
-                    for failure in action::run_all(actions, &notice) {
-                        eprintln!("warning: {failure}");
-                    }
-                }
-                saved.alarms.insert(
-                    alarm.name.clone(),
-                    SavedAlarm {
-                        state: now,
-                        evaluated_to: time,
-                        reason,
-                    },
-                );
-                saved
-                    .store(path)
-                    .map_err(|e| Failure::Output(e.to_string()))?;
-            }
+            let (alarm, history) = evaluate(&run, &config, &check, None)?;
+            let now = settle(&alarm, &history, state.as_deref(), false)?;
             Ok(match now {
                 State::Ok => ExitCode::SUCCESS,
                 State::Alarm => ExitCode::from(EXIT_ALARM),
                 State::InsufficientData => ExitCode::from(EXIT_INSUFFICIENT),
             })
         }
+        AlarmCommand::Watch {
+            args,
+            store,
+            state,
+            grace,
+            interval,
+        } => {
+            let grace_ms = lq::time::parse_duration(&grace)
+                .map_err(|e| Failure::Usage(format!("--grace: {e}")))?;
+            if !(interval > 0.0 && interval.is_finite()) {
+                return Err(Failure::Usage(
+                    "--interval must be a positive number of seconds".into(),
+                ));
+            }
+            let (names, inputs): (Vec<String>, Vec<String>) = args
+                .into_iter()
+                .partition(|a| config.alarms.contains_key(a));
+            let names: Vec<String> = if names.is_empty() {
+                config.alarms.keys().cloned().collect()
+            } else {
+                names
+            };
+            if names.is_empty() {
+                return Err(Failure::Usage(
+                    "no alarms to watch: define [alarms.NAME] in the config file".into(),
+                ));
+            }
+            // Every definition is checked before the first evaluation.
+            for name in &names {
+                Alarm::new(name, &config.alarms[name], check).map_err(definition_failure)?;
+            }
+            let mut first_round = true;
+            loop {
+                let now_ms = chrono::Utc::now().timestamp_millis();
+                for name in &names {
+                    let one = RunArgs::for_inputs(name, &inputs, store.clone());
+                    let saved = SavedStates::load(&state)
+                        .map_err(|e| Failure::Output(e.to_string()))?
+                        .alarms
+                        .get(name)
+                        .map_or(State::InsufficientData, |s| s.state);
+                    match evaluate(&one, &config, &check, Some((now_ms - grace_ms, saved))) {
+                        Ok((alarm, history)) => {
+                            settle(&alarm, &history, Some(&state), true)?;
+                        }
+                        // A query that fails now (a file rotated away) is reported; the watch goes on.
+                        Err(Failure::Output(e)) => eprintln!("warning: {e}"),
+                        Err(e) => return Err(e),
+                    }
+                }
+                if first_round {
+                    eprintln!(
+                        "watching {} alarm(s), evaluating every {interval} s; states in {}",
+                        names.len(),
+                        state.display()
+                    );
+                    first_round = false;
+                }
+                std::thread::sleep(std::time::Duration::from_secs_f64(interval));
+            }
+        }
     }
+}
+
+/// Prints an alarm's latest state (with `changes_only`, only a change) and, with a state file,
+/// runs its actions when the state differs from the saved one and saves it.
+fn settle(
+    alarm: &Alarm,
+    history: &History,
+    state: Option<&std::path::Path>,
+    changes_only: bool,
+) -> Result<State, Failure> {
+    let mut saved = match state {
+        Some(path) => SavedStates::load(path).map_err(|e| Failure::Output(e.to_string()))?,
+        None => SavedStates::default(),
+    };
+    let kept = saved.alarms.get(&alarm.name);
+    let before = kept.map_or(State::InsufficientData, |s| s.state);
+    let now = history.last_state(before);
+    let last = history.transitions.last();
+    let reason = last.map(|t| t.reason.clone()).unwrap_or_default();
+    let time = history.points.last().map_or(0, |p| p.time);
+    if state.is_some() && kept.is_some_and(|k| k.state == now && k.evaluated_to == time) {
+        // Nothing new since the last evaluation.
+        return Ok(now);
+    }
+    let changed = kept.is_none_or(|k| k.state != now);
+    if changes_only && !changed {
+        if let Some(path) = state {
+            saved.alarms.insert(
+                alarm.name.clone(),
+                SavedAlarm {
+                    state: now,
+                    evaluated_to: time,
+                    reason: kept.map(|k| k.reason.clone()).unwrap_or_default(),
+                },
+            );
+            saved
+                .store(path)
+                .map_err(|e| Failure::Output(e.to_string()))?;
+        }
+        return Ok(now);
+    }
+    println!(
+        "{}: {now} at {} ({}){}",
+        alarm.name,
+        time_text(time),
+        describe(alarm),
+        if reason.is_empty() {
+            String::new()
+        } else {
+            format!("\n  {reason}")
+        }
+    );
+    if let Some(path) = state {
+        if now != before {
+            let notice = Notice {
+                alarm: alarm.name.clone(),
+                old_state: before,
+                new_state: now,
+                reason: reason.clone(),
+                value: last.and_then(|t| t.value),
+                time: rfc3339(last.map_or(time, |t| t.time)),
+            };
+            let actions = match now {
+                State::Alarm => &alarm.actions.alarm,
+                State::Ok => &alarm.actions.ok,
+                State::InsufficientData => &alarm.actions.insufficient_data,
+            };
+            for failure in action::run_all(actions, &notice) {
+                eprintln!("warning: {failure}");
+            }
+        }
+        saved.alarms.insert(
+            alarm.name.clone(),
+            SavedAlarm {
+                state: now,
+                evaluated_to: time,
+                reason,
+            },
+        );
+        saved
+            .store(path)
+            .map_err(|e| Failure::Output(e.to_string()))?;
+    }
+    Ok(now)
 }
 
 fn definition_failure(e: lq_alarms::AlarmError) -> Failure {
@@ -325,11 +435,35 @@ fn alarm_and_inputs(
     Ok((alarm, inputs.to_vec()))
 }
 
-/// Runs an alarm (a composite one through the alarms it names) over the inputs.
+impl RunArgs {
+    /// An alarm of the config file over these inputs, with nothing else set.
+    fn for_inputs(name: &str, inputs: &[String], store: Option<String>) -> RunArgs {
+        RunArgs {
+            args: std::iter::once(name.to_string())
+                .chain(inputs.iter().cloned())
+                .collect(),
+            store,
+            start: None,
+            end: None,
+            metrics: Vec::new(),
+            expression: None,
+            period: None,
+            condition: None,
+            evaluation_periods: None,
+            datapoints_to_alarm: None,
+            missing_data: None,
+        }
+    }
+}
+
+/// Runs an alarm (a composite one through the alarms it names) over the inputs. With `live`
+/// (now less the grace period, and the saved state), only the last evaluation range up to the
+/// last period complete by then is walked, whether or not it has data, from the saved state.
 fn evaluate(
     run: &RunArgs,
     config: &crate::config::Config,
     check: &dyn Fn(&str) -> Result<(), lq::Error>,
+    live: Option<(i64, State)>,
 ) -> Result<(Alarm, History), Failure> {
     let (alarm, inputs) = alarm_and_inputs(run, config, check)?;
     let now_ms = chrono::Utc::now().timestamp_millis();
@@ -365,8 +499,9 @@ fn evaluate(
     let history = match &alarm.kind {
         AlarmKind::Metric { period_ms, .. } => {
             let metrics = lq_alarms::run::run_metrics(&alarm, &engine, &inputs)?;
+            let (start, end, from) = window(live, *period_ms, alarm.rule.range(), start, end);
             let timeline = history::timeline(&metrics, *period_ms, start, end);
-            history::evaluate(&alarm, &metrics, &timeline, State::InsufficientData)?
+            history::evaluate(&alarm, &metrics, &timeline, from)?
         }
         AlarmKind::Composite { alarms, .. } => {
             let mut members = BTreeMap::new();
@@ -385,14 +520,35 @@ fn evaluate(
                     )));
                 };
                 let metrics = lq_alarms::run::run_metrics(&member, &engine, &inputs)?;
+                let (start, end, _) = window(live, *period_ms, member.rule.range(), start, end);
                 let timeline = history::timeline(&metrics, *period_ms, start, end);
                 let h = history::evaluate(&member, &metrics, &timeline, State::InsufficientData)?;
                 members.insert(name.clone(), h);
             }
-            history::evaluate_composite(&alarm, &members, State::InsufficientData)?
+            let from = live.map_or(State::InsufficientData, |(_, s)| s);
+            history::evaluate_composite(&alarm, &members, from)?
         }
     };
     Ok((alarm, history))
+}
+
+/// The periods to walk and the state to start from: all of them from INSUFFICIENT_DATA, or live,
+/// the evaluation range (and one more) ending with the last complete period, from the saved state.
+fn window(
+    live: Option<(i64, State)>,
+    period_ms: i64,
+    range: usize,
+    start: Option<i64>,
+    end: Option<i64>,
+) -> (Option<i64>, Option<i64>, State) {
+    match live {
+        Some((now, saved)) => {
+            let end = now - period_ms + 1;
+            let first = (end - 1).div_euclid(period_ms) * period_ms - range as i64 * period_ms;
+            (Some(first), Some(end), saved)
+        }
+        None => (start, end, State::InsufficientData),
+    }
 }
 
 fn value_text(v: Option<f64>) -> String {

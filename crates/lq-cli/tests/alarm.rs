@@ -449,3 +449,103 @@ fn a_webhook_that_never_answers_is_reported_and_not_fatal() {
         "the state is saved even when an action fails"
     );
 }
+
+/// Checkout traffic over the ten minutes before now, bad (5%) in the last six.
+fn recent_checkout_log() -> String {
+    let now = chrono::Utc::now().timestamp_millis();
+    let this_minute = now - now.rem_euclid(MINUTE);
+    let mut out = String::new();
+    for back in (1..=10).rev() {
+        let start = this_minute - back * MINUTE;
+        let errors = if back <= 6 { 5 } else { 1 };
+        for i in 0..100 {
+            let status = if i < errors { 503 } else { 200 };
+            out.push_str(&format!(
+                "{{\"timestamp\":\"{}\",\"service\":\"checkout\",\"request\":{{\"status\":{status}}}}}\n",
+                stamp(start + i * 500)
+            ));
+        }
+    }
+    out
+}
+
+/// Starts `lq alarm watch` and waits (at most a minute) until its first round of evaluations is
+/// done, returning it still running.
+fn start_watch(args: &[&str]) -> std::process::Child {
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_lq"))
+        .env_remove("LQ_CONFIG")
+        .args(args)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("start lq alarm watch");
+    let stderr = child.stderr.take().expect("stderr");
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    loop {
+        let left = deadline.saturating_duration_since(std::time::Instant::now());
+        match rx.recv_timeout(left) {
+            Ok(line) if line.starts_with("watching ") => return child,
+            Ok(_) => {}
+            Err(_) => {
+                let _ = child.kill();
+                panic!("lq alarm watch did not finish its first round within a minute");
+            }
+        }
+    }
+}
+
+#[test]
+fn a_restarted_watcher_keeps_its_alarm_and_does_not_notify_again() {
+    let dir = scratch_dir("alarm-watch");
+    let fired = dir.join("fired.log");
+    let config = config_with(
+        &dir,
+        &format!(
+            "actions.alarm = [\"echo \\\"$LQ_ALARM_OLD_STATE->$LQ_ALARM_STATE\\\" >> '{}'\"]\n",
+            fired.display()
+        ),
+    );
+    let log = dir.join("app.ndjson");
+    std::fs::write(&log, recent_checkout_log()).expect("write log");
+    let state = dir.join("state.json");
+    let args = [
+        "alarm",
+        "watch",
+        "--config",
+        &config,
+        "--state",
+        state.to_str().expect("utf-8"),
+        "--grace",
+        "1s",
+        "--interval",
+        "0.2",
+        "checkout-errors",
+        log.to_str().expect("utf-8"),
+    ];
+    let mut watcher = start_watch(&args);
+    let _ = watcher.kill();
+    let _ = watcher.wait();
+    assert_eq!(
+        std::fs::read_to_string(&fired).expect("the action ran"),
+        "INSUFFICIENT_DATA->ALARM\n"
+    );
+    let saved: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&state).expect("state")).expect("json");
+    assert_eq!(saved["alarms"]["checkout-errors"]["state"], "ALARM");
+    // Killed mid-ALARM and restarted: it evaluates again, still ALARM, and does not notify.
+    let mut watcher = start_watch(&args);
+    let _ = watcher.kill();
+    let _ = watcher.wait();
+    assert_eq!(
+        std::fs::read_to_string(&fired).expect("read"),
+        "INSUFFICIENT_DATA->ALARM\n"
+    );
+}
