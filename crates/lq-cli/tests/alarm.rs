@@ -549,3 +549,108 @@ fn a_restarted_watcher_keeps_its_alarm_and_does_not_notify_again() {
         "INSUFFICIENT_DATA->ALARM\n"
     );
 }
+
+#[test]
+fn an_alarm_over_a_store_answers_as_over_its_files() {
+    let dir = scratch_dir("alarm-store");
+    let config = config_with(&dir, "");
+    let log = dir.join("app.ndjson");
+    std::fs::write(&log, checkout_log(|m| (30..35).contains(&m))).expect("write log");
+    let store = dir.join("store");
+    let store = store.to_str().expect("utf-8");
+    let o = lq(
+        &[
+            "ingest",
+            "--quiet",
+            "--store",
+            store,
+            "--group",
+            "app",
+            log.to_str().expect("utf-8"),
+        ],
+        None,
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let files = lq(
+        &[
+            "alarm",
+            "history",
+            "--points",
+            "--config",
+            &config,
+            "checkout-errors",
+            log.to_str().expect("utf-8"),
+        ],
+        None,
+    );
+    let stored = lq(
+        &[
+            "alarm",
+            "history",
+            "--points",
+            "--config",
+            &config,
+            "--store",
+            store,
+            "checkout-errors",
+        ],
+        None,
+    );
+    assert!(stored.status.success(), "{}", stderr(&stored));
+    assert!(stdout(&files).contains("OK -> ALARM"), "{}", stdout(&files));
+    assert_eq!(stdout(&stored), stdout(&files));
+}
+
+#[test]
+fn a_composite_alarm_combines_other_alarms_states() {
+    let dir = scratch_dir("alarm-composite");
+    let config = config_with(
+        &dir,
+        r#"
+[alarms.busy]
+metrics.m1 = 'filter service = "checkout" | stats count(*) by bin(1m)'
+period = "1m"
+condition = ">= 100"
+
+[alarms.quiet-errors]
+expression = 'ALARM("checkout-errors") AND NOT ALARM(busy)'
+
+[alarms.busy-errors]
+expression = 'ALARM("checkout-errors") AND ALARM(busy)'
+"#,
+    );
+    let log = dir.join("app.ndjson");
+    std::fs::write(&log, checkout_log(|m| (30..35).contains(&m))).expect("write log");
+    let changes = |name: &str| -> Vec<String> {
+        let o = lq(
+            &[
+                "alarm",
+                "history",
+                "--config",
+                &config,
+                name,
+                log.to_str().expect("utf-8"),
+            ],
+            None,
+        );
+        assert!(o.status.success(), "{}", stderr(&o));
+        stdout(&o)
+            .lines()
+            .filter(|l| l.contains(" -> "))
+            .map(str::to_string)
+            .collect()
+    };
+    // Checkout has 100 requests every minute, so `busy` is in ALARM throughout.
+    assert_eq!(
+        changes("busy-errors"),
+        [
+            "2024-03-15 10:00:00  INSUFFICIENT_DATA -> OK  value -",
+            "2024-03-15 10:34:00  OK -> ALARM  value -",
+            "2024-03-15 10:35:00  ALARM -> OK  value -",
+        ]
+    );
+    assert_eq!(
+        changes("quiet-errors"),
+        ["2024-03-15 10:00:00  INSUFFICIENT_DATA -> OK  value -"]
+    );
+}
