@@ -22,7 +22,7 @@ use crate::failure::Failure;
 #[command(
     name = "lq alarm",
     bin_name = "lq alarm",
-    about = "Alarms on log queries: backtest them over history, check them from cron or CI",
+    about = "Alarms on log queries: backtest them over history, check them from cron or CI, watch live logs",
     after_help = "Alarms are defined in the config file under [alarms.NAME] (see README), or on the command \
 line with --metric/--expression/--condition. Exit status of `check`: 0 OK, 3 ALARM, 4 INSUFFICIENT_DATA; \
 1 an error, 2 a wrong command line or definition."

@@ -98,6 +98,11 @@ A log store (hour-partitioned Parquet on disk or in s3://, gs://, az://; `lq ing
   lq --store logs.lq 'stats count(*) by level' --start 1h            (or the store as the only FILE)
   lq store ls --store logs.lq                                        (also: lq store retain, lq store compact)
 
+Alarms ([alarms.NAME] in the config file; `lq alarm --help`):
+  lq alarm history checkout-errors logs/                            (a backtest: every change of state)
+  lq alarm check --state alarms.json checkout-errors logs/          (exit 0 OK, 3 ALARM, 4 INSUFFICIENT_DATA)
+  lq alarm watch --state alarms.json logs/                          (evaluate as periods complete; run actions)
+
 Saved queries and defaults (in $XDG_CONFIG_HOME/lq/config.toml, or --config FILE):
   lq --list-queries
   lq -q errors-by-service app.log

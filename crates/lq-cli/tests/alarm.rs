@@ -654,3 +654,25 @@ expression = 'ALARM("checkout-errors") AND ALARM(busy)'
         ["2024-03-15 10:00:00  INSUFFICIENT_DATA -> OK  value -"]
     );
 }
+
+#[test]
+fn the_readme_example_prints_what_the_readme_shows() {
+    let readme = std::fs::read_to_string(format!("{}/../../README.md", env!("CARGO_MANIFEST_DIR")))
+        .expect("README");
+    let command = "$ lq alarm history --config testdata/alarms/config.toml checkout-errors testdata/alarms/checkout.ndjson\n";
+    let start = readme.find(command).expect("the README shows the example") + command.len();
+    let shown = &readme[start..start + readme[start..].find("```").expect("the block ends")];
+    let o = lq(
+        &[
+            "alarm",
+            "history",
+            "--config",
+            &common::testdata("alarms/config.toml"),
+            "checkout-errors",
+            &common::testdata("alarms/checkout.ndjson"),
+        ],
+        None,
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(stdout(&o), shown);
+}
