@@ -63,6 +63,13 @@ pub enum AlarmCommand {
         /// A file keeping alarm states between runs (written atomically).
         #[arg(long, value_name = "FILE")]
         state: Option<PathBuf>,
+        /// Evaluate as `watch` does, for cron over logs still being written: up to the last period
+        /// complete --grace ago (periods without records count as missing), from the saved state.
+        #[arg(long)]
+        live: bool,
+        /// With --live, how late a record may arrive.
+        #[arg(long, default_value = "30s", requires = "live")]
+        grace: String,
     },
     /// Follow the inputs and evaluate every alarm named (all of the config file's when none is)
     /// each time a period is complete; run actions on state changes. The states are kept in
@@ -130,6 +137,8 @@ fn parse_missing(text: &str) -> Result<MissingData, String> {
         .map_err(|_| format!("`{text}`: use missing, ignore, breaching or notBreaching"))
 }
 
+/// The name of an alarm given with --metric.
+const ONE_OFF: &str = "command-line";
 /// Exit status of `check` in ALARM.
 const EXIT_ALARM: u8 = 3;
 /// Exit status of `check` in INSUFFICIENT_DATA.
@@ -175,8 +184,31 @@ pub fn run(args: AlarmArgs) -> Result<ExitCode, Failure> {
             }
             Ok(ExitCode::SUCCESS)
         }
-        AlarmCommand::Check { run, state } => {
-            let (alarm, history) = evaluate(&run, &config, &check, None)?;
+        AlarmCommand::Check {
+            run,
+            state,
+            live,
+            grace,
+        } => {
+            let live = if live {
+                let grace_ms = lq::time::parse_duration(&grace)
+                    .map_err(|e| Failure::Usage(format!("--grace: {e}")))?;
+                let saved = match &state {
+                    Some(path) => {
+                        let name = if run.metrics.is_empty() {
+                            run.args.first().map(String::as_str)
+                        } else {
+                            Some(ONE_OFF)
+                        };
+                        saved_state(path, name)?
+                    }
+                    None => State::InsufficientData,
+                };
+                Some((chrono::Utc::now().timestamp_millis() - grace_ms, saved))
+            } else {
+                None
+            };
+            let (alarm, history) = evaluate(&run, &config, &check, live)?;
             let now = settle(&alarm, &history, state.as_deref(), false)?;
             Ok(match now {
                 State::Ok => ExitCode::SUCCESS,
@@ -220,11 +252,7 @@ pub fn run(args: AlarmArgs) -> Result<ExitCode, Failure> {
                 let now_ms = chrono::Utc::now().timestamp_millis();
                 for name in &names {
                     let one = RunArgs::for_inputs(name, &inputs, store.clone());
-                    let saved = SavedStates::load(&state)
-                        .map_err(|e| Failure::Output(e.to_string()))?
-                        .alarms
-                        .get(name)
-                        .map_or(State::InsufficientData, |s| s.state);
+                    let saved = saved_state(&state, Some(name))?;
                     match evaluate(&one, &config, &check, Some((now_ms - grace_ms, saved))) {
                         Ok((alarm, history)) => {
                             settle(&alarm, &history, Some(&state), true)?;
@@ -246,6 +274,14 @@ pub fn run(args: AlarmArgs) -> Result<ExitCode, Failure> {
             }
         }
     }
+}
+
+/// The state saved for an alarm (INSUFFICIENT_DATA when none is).
+fn saved_state(path: &std::path::Path, name: Option<&str>) -> Result<State, Failure> {
+    let saved = SavedStates::load(path).map_err(|e| Failure::Output(e.to_string()))?;
+    Ok(name
+        .and_then(|n| saved.alarms.get(n))
+        .map_or(State::InsufficientData, |s| s.state))
 }
 
 /// Prints an alarm's latest state (with `changes_only`, only a change) and, with a state file,
@@ -415,7 +451,7 @@ fn alarm_and_inputs(
             spec.metrics
                 .insert(name.trim().to_string(), query.to_string());
         }
-        let alarm = Alarm::new("command-line", &spec, check).map_err(definition_failure)?;
+        let alarm = Alarm::new(ONE_OFF, &spec, check).map_err(definition_failure)?;
         return Ok((alarm, run.args.clone()));
     }
     let Some((name, inputs)) = run.args.split_first() else {
@@ -483,9 +519,22 @@ fn evaluate(
             "an alarm needs its logs: give files or directories after the name, or --store".into(),
         ));
     }
+    // Live, a threshold alarm needs only its evaluation range: the queries read no more (a store
+    // skips the older hours). A band needs the history it learns from.
+    let query_start = match (&alarm.kind, live) {
+        (
+            AlarmKind::Metric {
+                period_ms,
+                condition: Condition::Threshold(..),
+                ..
+            },
+            Some(_),
+        ) => window(live, *period_ms, alarm.rule.range(), start, end).0,
+        _ => start,
+    };
     let engine = Engine::new(EngineOptions {
         timestamp_field: defaults.timestamp_field.clone(),
-        start_ms: start,
+        start_ms: query_start,
         end_ms: end,
         default_limit: None,
         store,

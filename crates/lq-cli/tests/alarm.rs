@@ -452,12 +452,18 @@ fn a_webhook_that_never_answers_is_reported_and_not_fatal() {
 
 /// Checkout traffic over the ten minutes before now, bad (5%) in the last six.
 fn recent_checkout_log() -> String {
+    checkout_minutes_ago(1, 10, 6)
+}
+
+/// Checkout traffic from `oldest` to `newest` minutes before this one, bad (5%) in the minutes up
+/// to `bad_from` minutes ago.
+fn checkout_minutes_ago(newest: i64, oldest: i64, bad_from: i64) -> String {
     let now = chrono::Utc::now().timestamp_millis();
     let this_minute = now - now.rem_euclid(MINUTE);
     let mut out = String::new();
-    for back in (1..=10).rev() {
+    for back in (newest..=oldest).rev() {
         let start = this_minute - back * MINUTE;
-        let errors = if back <= 6 { 5 } else { 1 };
+        let errors = if back <= bad_from { 5 } else { 1 };
         for i in 0..100 {
             let status = if i < errors { 503 } else { 200 };
             out.push_str(&format!(
@@ -675,4 +681,47 @@ fn the_readme_example_prints_what_the_readme_shows() {
     );
     assert!(o.status.success(), "{}", stderr(&o));
     assert_eq!(stdout(&o), shown);
+}
+
+#[test]
+fn a_live_check_counts_the_quiet_minutes_since_the_last_record() {
+    let dir = scratch_dir("alarm-live");
+    let config = config_with(&dir, "");
+    // Bad from 30 to 20 minutes ago, then no records at all.
+    let log = dir.join("app.ndjson");
+    std::fs::write(&log, checkout_minutes_ago(20, 40, 30)).expect("write log");
+    let log = log.to_str().expect("utf-8");
+    let o = lq(
+        &[
+            "alarm",
+            "check",
+            "--config",
+            &config,
+            "checkout-errors",
+            log,
+        ],
+        None,
+    );
+    assert_eq!(
+        o.status.code(),
+        Some(3),
+        "up to the last record it is ALARM: {}",
+        stdout(&o)
+    );
+    // Live, the twenty quiet minutes are missing, treated as not breaching: OK.
+    let o = lq(
+        &[
+            "alarm",
+            "check",
+            "--live",
+            "--grace",
+            "1s",
+            "--config",
+            &config,
+            "checkout-errors",
+            log,
+        ],
+        None,
+    );
+    assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
 }
