@@ -140,6 +140,31 @@ impl Condition {
     }
 }
 
+impl std::fmt::Display for Condition {
+    /// As the config file writes it: `> 2`, `outside band(2)`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match *self {
+            Condition::Threshold(cmp, n) => {
+                let op = match cmp {
+                    Comparison::Greater => ">",
+                    Comparison::GreaterOrEqual => ">=",
+                    Comparison::Less => "<",
+                    Comparison::LessOrEqual => "<=",
+                };
+                write!(f, "{op} {}", crate::number_text(n))
+            }
+            Condition::Band(side, k) => {
+                let side = match side {
+                    BandSide::Outside => "outside",
+                    BandSide::Above => "above",
+                    BandSide::Below => "below",
+                };
+                write!(f, "{side} band({})", crate::number_text(k))
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

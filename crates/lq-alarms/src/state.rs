@@ -66,6 +66,18 @@ pub enum MissingData {
     NotBreaching,
 }
 
+impl MissingData {
+    /// As the config file writes it.
+    pub fn name(self) -> &'static str {
+        match self {
+            MissingData::Missing => "missing",
+            MissingData::Ignore => "ignore",
+            MissingData::Breaching => "breaching",
+            MissingData::NotBreaching => "notBreaching",
+        }
+    }
+}
+
 /// M out of N.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Rule {

@@ -381,12 +381,7 @@ fn rfc3339(ms: i64) -> String {
 /// One line on what an alarm watches.
 fn describe(alarm: &Alarm) -> String {
     let rule = alarm.rule;
-    let missing = match rule.missing_data {
-        MissingData::Missing => "missing",
-        MissingData::Ignore => "ignore",
-        MissingData::Breaching => "breaching",
-        MissingData::NotBreaching => "notBreaching",
-    };
+    let missing = rule.missing_data.name();
     match &alarm.kind {
         AlarmKind::Metric {
             expression,
@@ -396,35 +391,12 @@ fn describe(alarm: &Alarm) -> String {
         } => format!(
             "{} {}, {} of {} periods of {}, missing data {missing}",
             expression.0,
-            condition_text(condition),
+            condition,
             rule.datapoints_to_alarm,
             rule.evaluation_periods,
             lq_alarms::series::period_text(*period_ms),
         ),
         AlarmKind::Composite { rule, .. } => format!("composite: {}", rule.0),
-    }
-}
-
-fn condition_text(c: &Condition) -> String {
-    use lq_alarms::condition::{BandSide, Comparison};
-    match *c {
-        Condition::Threshold(cmp, n) => {
-            let op = match cmp {
-                Comparison::Greater => ">",
-                Comparison::GreaterOrEqual => ">=",
-                Comparison::Less => "<",
-                Comparison::LessOrEqual => "<=",
-            };
-            format!("{op} {}", number_text(n))
-        }
-        Condition::Band(side, k) => {
-            let side = match side {
-                BandSide::Outside => "outside",
-                BandSide::Above => "above",
-                BandSide::Below => "below",
-            };
-            format!("{side} band({})", number_text(k))
-        }
     }
 }
 

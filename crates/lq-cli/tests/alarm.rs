@@ -20,27 +20,34 @@ fn stamp(ms: i64) -> String {
         .to_string()
 }
 
-/// An hour of checkout traffic from 10:00: 100 requests a minute, 1 of them a 500 (1%), except
-/// 5 (5%) in the minutes of `bad`; search traffic fails often and must not count.
+/// One minute of traffic from `start`: 100 checkout requests, `errors` of them 503s, and 20
+/// search requests, all 500s (not checkout, so they must not count).
+fn traffic_minute(out: &mut String, start: i64, errors: i64) {
+    for i in 0..100 {
+        let status = if i < errors { 503 } else { 200 };
+        out.push_str(&format!(
+            "{{\"timestamp\":\"{}\",\"service\":\"checkout\",\"request\":{{\"status\":{status}}}}}\n",
+            stamp(start + i * 500)
+        ));
+    }
+    for i in 0..20 {
+        out.push_str(&format!(
+            "{{\"timestamp\":\"{}\",\"service\":\"search\",\"request\":{{\"status\":500}}}}\n",
+            stamp(start + i * 2_000 + 250)
+        ));
+    }
+}
+
+/// An hour of traffic from 10:00: 1% of checkout requests fail, 5% in the minutes of `bad`.
 fn checkout_log(bad: impl Fn(i64) -> bool) -> String {
     let mut out = String::new();
     for minute in 0..60 {
         let errors = if bad(minute) { 5 } else { 1 };
-        for i in 0..100 {
-            let t = MARCH_15 + 10 * 60 * MINUTE + minute * MINUTE + i * 500;
-            let status = if i < errors { 503 } else { 200 };
-            out.push_str(&format!(
-                "{{\"timestamp\":\"{}\",\"service\":\"checkout\",\"request\":{{\"status\":{status}}}}}\n",
-                stamp(t)
-            ));
-        }
-        for i in 0..20 {
-            let t = MARCH_15 + 10 * 60 * MINUTE + minute * MINUTE + i * 2_000 + 250;
-            out.push_str(&format!(
-                "{{\"timestamp\":\"{}\",\"service\":\"search\",\"request\":{{\"status\":500}}}}\n",
-                stamp(t)
-            ));
-        }
+        traffic_minute(
+            &mut out,
+            MARCH_15 + 10 * 60 * MINUTE + minute * MINUTE,
+            errors,
+        );
     }
     out
 }
@@ -380,11 +387,11 @@ fn webhook_server(failures: usize) -> (String, Arc<Mutex<Vec<String>>>) {
     (url, bodies)
 }
 
-#[test]
-fn a_webhook_is_retried_until_it_succeeds() {
-    let dir = scratch_dir("alarm-webhook");
-    let (url, bodies) = webhook_server(2);
-    let config = config_with(&dir, &format!("actions.alarm = [\"{url}\"]\n"));
+/// `lq alarm check --state` over checkout traffic bad for its last ten minutes (ALARM from 10:54).
+fn check_bad_ending(
+    dir: &std::path::Path,
+    config: &str,
+) -> (std::process::Output, std::path::PathBuf) {
     let log = dir.join("app.ndjson");
     std::fs::write(&log, checkout_log(|m| m >= 50)).expect("write log");
     let state = dir.join("state.json");
@@ -393,7 +400,7 @@ fn a_webhook_is_retried_until_it_succeeds() {
             "alarm",
             "check",
             "--config",
-            &config,
+            config,
             "--state",
             state.to_str().expect("utf-8"),
             "checkout-errors",
@@ -401,6 +408,15 @@ fn a_webhook_is_retried_until_it_succeeds() {
         ],
         None,
     );
+    (o, state)
+}
+
+#[test]
+fn a_webhook_is_retried_until_it_succeeds() {
+    let dir = scratch_dir("alarm-webhook");
+    let (url, bodies) = webhook_server(2);
+    let config = config_with(&dir, &format!("actions.alarm = [\"{url}\"]\n"));
+    let (o, state) = check_bad_ending(&dir, &config);
     assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
     assert!(!stderr(&o).contains("failed"), "{}", stderr(&o));
     let bodies = bodies.lock().expect("lock").clone();
@@ -426,22 +442,7 @@ fn a_webhook_that_never_answers_is_reported_and_not_fatal() {
         &dir,
         &format!("actions.alarm = [\"http://127.0.0.1:{port}/hook\"]\n"),
     );
-    let log = dir.join("app.ndjson");
-    std::fs::write(&log, checkout_log(|m| m >= 50)).expect("write log");
-    let state = dir.join("state.json");
-    let o = lq(
-        &[
-            "alarm",
-            "check",
-            "--config",
-            &config,
-            "--state",
-            state.to_str().expect("utf-8"),
-            "checkout-errors",
-            log.to_str().expect("utf-8"),
-        ],
-        None,
-    );
+    let (o, state) = check_bad_ending(&dir, &config);
     assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
     assert!(stderr(&o).contains("(after 4 attempts)"), "{}", stderr(&o));
     assert!(
@@ -462,15 +463,8 @@ fn checkout_minutes_ago(newest: i64, oldest: i64, bad_from: i64) -> String {
     let this_minute = now - now.rem_euclid(MINUTE);
     let mut out = String::new();
     for back in (newest..=oldest).rev() {
-        let start = this_minute - back * MINUTE;
         let errors = if back <= bad_from { 5 } else { 1 };
-        for i in 0..100 {
-            let status = if i < errors { 503 } else { 200 };
-            out.push_str(&format!(
-                "{{\"timestamp\":\"{}\",\"service\":\"checkout\",\"request\":{{\"status\":{status}}}}}\n",
-                stamp(start + i * 500)
-            ));
-        }
+        traffic_minute(&mut out, this_minute - back * MINUTE, errors);
     }
     out
 }
