@@ -416,7 +416,7 @@ fn a_webhook_is_retried_until_it_succeeds() {
     let dir = scratch_dir("alarm-webhook");
     let (url, bodies) = webhook_server(2);
     let config = config_with(&dir, &format!("actions.alarm = [\"{url}\"]\n"));
-    let (o, state) = check_bad_ending(&dir, &config);
+    let (o, _) = check_bad_ending(&dir, &config);
     assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
     assert!(!stderr(&o).contains("failed"), "{}", stderr(&o));
     let bodies = bodies.lock().expect("lock").clone();
