@@ -243,6 +243,16 @@ pub fn run(args: AlarmArgs) -> Result<ExitCode, Failure> {
                     "no alarms to watch: define [alarms.NAME] in the config file".into(),
                 ));
             }
+            // A misspelt alarm name would otherwise be watched as a missing file, forever.
+            if let Some(missing) = inputs.iter().find(|i| {
+                !std::path::Path::new(i.as_str()).exists() && !i.contains(['*', '?', '['])
+            }) {
+                let known: Vec<&str> = config.alarms.keys().map(String::as_str).collect();
+                return Err(Failure::Usage(format!(
+                    "`{missing}` is neither an alarm (alarms: {}) nor a file",
+                    known.join(", ")
+                )));
+            }
             // Every definition is checked before the first evaluation.
             for name in &names {
                 Alarm::new(name, &config.alarms[name], check).map_err(definition_failure)?;
@@ -512,6 +522,11 @@ fn evaluate(
         store,
         ..EngineOptions::default()
     });
+    if inputs.iter().any(|i| i == "-") {
+        return Err(Failure::Usage(
+            "an alarm reads its logs once per metric, and standard input cannot be read twice: save it to a file".into(),
+        ));
+    }
     let inputs: Vec<Input> = inputs
         .iter()
         .flat_map(|f| crate::expand_glob(std::path::Path::new(f)))

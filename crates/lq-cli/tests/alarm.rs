@@ -258,6 +258,46 @@ condition = "> 2"
         "{}",
         stderr(&o)
     );
+    // Standard input cannot be read once per metric; a misspelt alarm is not watched as a file.
+    let o = lq(
+        &[
+            "alarm",
+            "history",
+            "--metric",
+            "m1=stats count(*) by bin(1m)",
+            "--period",
+            "1m",
+            "--condition",
+            "> 2",
+            "-",
+        ],
+        Some(""),
+    );
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("standard input cannot be read twice"),
+        "{}",
+        stderr(&o)
+    );
+    let o = lq(
+        &[
+            "alarm",
+            "watch",
+            "--config",
+            config,
+            "--state",
+            "s.json",
+            "typo2",
+            "typo3.log",
+        ],
+        None,
+    );
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("`typo2` is neither an alarm (alarms: typo) nor a file"),
+        "{}",
+        stderr(&o)
+    );
     // A metric whose bins are not the period.
     let log = dir.join("app.ndjson");
     std::fs::write(&log, checkout_log(|_| false)).expect("write log");
