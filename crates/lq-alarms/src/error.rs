@@ -12,7 +12,7 @@ pub enum AlarmError {
         message: String,
     },
     /// A metric's query does not compile (the error points into the query).
-    #[error("alarm `{alarm}`, metric `{metric}`: {source}")]
+    #[error("alarm `{alarm}`, metric `{metric}`:\n{source}")]
     Query {
         /// The alarm's name.
         alarm: String,

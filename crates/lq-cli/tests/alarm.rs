@@ -236,8 +236,9 @@ condition = "> 2"
     let o = lq(&["alarm", "list", "--config", config], None);
     assert_eq!(o.status.code(), Some(2));
     let e = stderr(&o);
-    assert!(e.contains("alarm `typo`, metric `m1`"), "{e}");
-    assert!(e.contains("1:"), "the error is located in the query: {e}");
+    assert!(e.starts_with("error: alarm `typo`, metric `m1`:\n"), "{e}");
+    assert!(e.contains("(line 1, column 55)"), "the error is located in the query: {e}");
+    assert!(e.contains("close the argument list of `bin(`"), "{e}");
     let o = lq(
         &[
             "alarm",
