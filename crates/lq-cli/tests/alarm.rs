@@ -237,7 +237,10 @@ condition = "> 2"
     assert_eq!(o.status.code(), Some(2));
     let e = stderr(&o);
     assert!(e.starts_with("error: alarm `typo`, metric `m1`:\n"), "{e}");
-    assert!(e.contains("(line 1, column 55)"), "the error is located in the query: {e}");
+    assert!(
+        e.contains("(line 1, column 55)"),
+        "the error is located in the query: {e}"
+    );
     assert!(e.contains("close the argument list of `bin(`"), "{e}");
     let o = lq(
         &[
