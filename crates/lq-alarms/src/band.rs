@@ -4,12 +4,15 @@
 //! Model: each datapoint belongs to a slot — its hour of the day, or its hour of the week once
 //! the history before it spans two weeks, so weekday and weekend traffic are told apart. The
 //! normal level is the median of the slot's earlier datapoints (at most the last
-//! [`SLOT_HISTORY`]); the spread is 1.4826 × their median absolute deviation (the standard
-//! deviation for normal data, unmoved by past spikes), but never below 1% of the level or, for a
-//! level of zero, below 1. `band(k)` is level ± k spreads. A slot needs [`MIN_HISTORY`] earlier
-//! datapoints; before that there is no band and the datapoint counts as missing. Only the past is
-//! used, so a backtest sees what a live alarm would have seen. There is no trend term: a trend
-//! slower than the slot history follows the median.
+//! [`SLOT_HISTORY`]). The spread is 1.4826 × a median absolute deviation (the standard deviation
+//! for normal data, unmoved by past spikes): that of the slot's datapoints, or, when larger, that
+//! of the last [`SLOT_HISTORY`] residuals of the whole series (each earlier datapoint less its
+//! slot's level then) — a few nearly equal datapoints in a slot must not make a band too narrow
+//! for the series' ordinary noise; and never below 1% of the level (or one, for a level of zero).
+//! `band(k)` is level ± k spreads. A slot needs [`MIN_HISTORY`] earlier datapoints; before that
+//! there is no band and the datapoint counts as missing. Only the past is used, so a backtest sees
+//! what a live alarm would have seen. There is no trend term: a trend slower than the slot history
+//! follows the median.
 
 use std::collections::{HashMap, VecDeque};
 
@@ -39,6 +42,7 @@ pub fn bands(series: &Series, width: f64) -> HashMap<i64, Band> {
     };
     let mut daily: HashMap<i64, VecDeque<f64>> = HashMap::new();
     let mut weekly: HashMap<i64, VecDeque<f64>> = HashMap::new();
+    let mut residuals: VecDeque<f64> = VecDeque::new();
     for (&t, &v) in series {
         let day_slot = t.rem_euclid(86_400_000) / HOUR_MS;
         let week_slot = t.rem_euclid(WEEK_MS) / HOUR_MS;
@@ -48,7 +52,8 @@ pub fn bands(series: &Series, width: f64) -> HashMap<i64, Band> {
             daily.get(&day_slot)
         };
         if let Some(h) = history.filter(|h| h.len() >= MIN_HISTORY) {
-            let (level, spread) = level_and_spread(h);
+            let (level, slot_spread) = level_and_spread(h);
+            let spread = slot_spread.max(1.4826 * median_deviation(&residuals, 0.0));
             out.insert(
                 t,
                 Band {
@@ -56,6 +61,10 @@ pub fn bands(series: &Series, width: f64) -> HashMap<i64, Band> {
                     high: level + width * spread,
                 },
             );
+            if residuals.len() == SLOT_HISTORY {
+                residuals.pop_front();
+            }
+            residuals.push_back(v - level);
         }
         for (slots, slot) in [(&mut daily, day_slot), (&mut weekly, week_slot)] {
             let h = slots.entry(slot).or_default();
@@ -77,18 +86,29 @@ fn median(sorted: &[f64]) -> f64 {
     }
 }
 
+/// The median distance of the values from `center` (0 when there are none).
+fn median_deviation(values: &VecDeque<f64>, center: f64) -> f64 {
+    if values.is_empty() {
+        return 0.0;
+    }
+    let mut dev: Vec<f64> = values.iter().map(|x| (x - center).abs()).collect();
+    dev.sort_by(f64::total_cmp);
+    median(&dev)
+}
+
 fn level_and_spread(history: &VecDeque<f64>) -> (f64, f64) {
     let mut v: Vec<f64> = history.iter().copied().collect();
     v.sort_by(f64::total_cmp);
     let level = median(&v);
-    let mut dev: Vec<f64> = v.iter().map(|x| (x - level).abs()).collect();
-    dev.sort_by(f64::total_cmp);
     let floor = if level == 0.0 {
         1.0
     } else {
         0.01 * level.abs()
     };
-    (level, (1.4826 * median(&dev)).max(floor))
+    (
+        level,
+        (1.4826 * median_deviation(history, level)).max(floor),
+    )
 }
 
 #[cfg(test)]
@@ -128,6 +148,27 @@ mod tests {
         assert!(peak.low < 1000.0 && peak.high > 1000.0, "{peak:?}");
         let night = b[&(5 * 86_400_000 + 3 * HOUR_MS)];
         assert!(night.high < 150.0 && night.low > 60.0, "{night:?}");
+    }
+
+    /// Five nearly equal datapoints in a slot do not make its band narrower than the noise the
+    /// rest of the series shows.
+    #[test]
+    fn a_slot_with_little_spread_takes_the_series_noise() {
+        let mut s = Series::new();
+        for day in 0..8 {
+            for hour in 0..24 {
+                // Noise of ±10 everywhere except hour 5, which happened to be 50 every day.
+                let v = if hour == 5 {
+                    50.0
+                } else {
+                    50.0 + ((day * 7 + hour * 3) % 21 - 10) as f64
+                };
+                s.insert(day * 86_400_000 + hour * HOUR_MS, v);
+            }
+        }
+        let b = bands(&s, 3.0);
+        let quiet = b[&(7 * 86_400_000 + 5 * HOUR_MS)];
+        assert!(quiet.high > 60.0 && quiet.low < 40.0, "{quiet:?}");
     }
 
     #[test]

@@ -354,6 +354,23 @@ mod tests {
         );
     }
 
+    /// Similarity 0.7 is the threshold itself: 7 of 10 tokens shared merges, 6 of 10 does not.
+    #[test]
+    fn the_similarity_threshold_is_inclusive() {
+        let mut m = Miner::default();
+        let a = m.add("alpha beta gamma delta epsilon zeta eta one two three");
+        let b = m.add("alpha beta gamma delta epsilon zeta eta four five six");
+        assert_eq!(a, b);
+        assert_eq!(
+            m.clusters()[a].pattern(),
+            "alpha beta gamma delta epsilon zeta eta <*> <*> <*>"
+        );
+        let mut m = Miner::default();
+        let a = m.add("alpha beta gamma delta epsilon zeta one two three four");
+        let b = m.add("alpha beta gamma delta epsilon zeta five six seven eight");
+        assert_ne!(a, b);
+    }
+
     #[test]
     fn differing_words_become_wildcards() {
         let mut m = Miner::default();

@@ -115,6 +115,18 @@ mod tests {
         assert_eq!(texts("filter @message like /GET/"), ["GET"]);
     }
 
+    /// A regex with any special character is no literal: `/timeout$/` must not require the text
+    /// `timeout$`, which `checkout failed: timeout` does not contain.
+    #[test]
+    fn regexes_with_special_characters_require_nothing() {
+        for special in [".", "+", "*", "?", "|", "^", "$", "#", "(x)", "[x]", "{2}"] {
+            let q = format!("filter message like /time{special}out/");
+            assert!(texts(&q).is_empty(), "{q}");
+        }
+        assert!(texts("filter message like /timeout$/").is_empty());
+        assert_eq!(texts("filter message like /timeout/"), ["timeout"]);
+    }
+
     #[test]
     fn only_safe_predicates_and_literals() {
         for q in [

@@ -265,6 +265,24 @@ mod tests {
     use super::*;
 
     /// Text with surrounding whitespace gives the time of the text without it.
+    /// Micro- and nanosecond epochs are floored to the millisecond, never rounded up.
+    #[test]
+    fn sub_millisecond_epochs_are_floored() {
+        assert_eq!(
+            epoch_to_millis(1_710_460_799_999_999.0),
+            Some(1_710_460_799_999)
+        );
+        assert_eq!(
+            epoch_to_millis(1_710_460_799_999_900_000.0),
+            Some(1_710_460_799_999)
+        );
+        assert_eq!(
+            epoch_to_millis(1_710_460_799.999_9),
+            Some(1_710_460_799_999)
+        );
+        assert_eq!(epoch_to_millis(-1.5), Some(-1_500));
+    }
+
     #[test]
     fn surrounding_whitespace_is_trimmed() {
         for time in [

@@ -73,13 +73,17 @@ fn streaming_yields_the_same_rows() {
 fn prefiltered_lines_are_counted_and_answers_unchanged() {
     let path = common::testdata().join("logs/prefilter.ndjson");
     let size = std::fs::metadata(&path).expect("test file").len();
-    for partitions in [1, 3, 8] {
+    // One whole-file partition too: line numbers must count the lines the pre-filter skipped
+    // (32-byte pieces restart the count and would hide a miscount).
+    let engines = [
+        engine(1),
+        engine(3),
+        engine(8),
+        common::split_engine(1, 1 << 20),
+    ];
+    for (partitions, engine) in engines.iter().enumerate() {
         // `/timeou[t]/` is no plain literal, so that query reads every line.
-        let run = |q: &str| {
-            engine(partitions)
-                .run(q, vec![Input::path(&path)])
-                .expect("query runs")
-        };
+        let run = |q: &str| engine.run(q, vec![Input::path(&path)]).expect("query runs");
         let skipped = run("filter message like /timeout/ | stats count(*) as n");
         let read = run("filter message like /timeou[t]/ | stats count(*) as n");
         assert_eq!(skipped.to_csv(), "n\n5\n");
@@ -164,4 +168,35 @@ fn a_prepared_query_that_reads_the_clock_reads_it_at_each_run() {
         .run(vec![Input::bytes("a", b"{}\n".to_vec())])
         .expect("runs"));
     assert_ne!(first, second, "now() is the time of each run");
+}
+
+/// A syslog time (no year) is this year's unless that is more than a day ahead of now: then it is
+/// last year's.
+#[test]
+fn syslog_times_take_the_year_that_keeps_them_in_the_past() {
+    use chrono::{Datelike, Duration, Utc};
+    let now = Utc::now();
+    let check = |when: chrono::DateTime<Utc>, year: i32| {
+        let line = format!("{} host app: hello\n", when.format("%b %e %H:%M:%S"));
+        let result = Engine::default()
+            .run(
+                "fields @timestamp",
+                vec![Input::bytes("sys.log", line.clone().into_bytes())],
+            )
+            .expect("query runs");
+        assert_eq!(
+            result.to_csv(),
+            format!("@timestamp\n{year}-{}\n", when.format("%m-%d %H:%M:%S.000")),
+            "{line}"
+        );
+    };
+    // At most one of the two crosses a new year; the other always runs.
+    let ahead = now + Duration::days(10);
+    if ahead.year() == now.year() {
+        check(ahead, now.year() - 1);
+    }
+    let behind = now - Duration::days(10);
+    if behind.year() == now.year() {
+        check(behind, now.year());
+    }
 }

@@ -24,8 +24,14 @@ fn number_fast_path_is_exact() {
         "0.000000000000001".into(),
         "123456789.012345".into(),
     ];
+    // Up to 17 digits: the fast path must stop at 15, past which an f64 is no longer exact.
+    texts.extend([
+        "9.999999999999999".into(),
+        "1234567890123456".into(),
+        "0.12345678901234567".into(),
+    ]);
     for _ in 0..100_000 {
-        let digits = 1 + (next() % 15) as usize;
+        let digits = 1 + (next() % 17) as usize;
         let whole = (next() % (digits as u64 + 1)) as usize;
         let mut t = String::new();
         if next() % 2 == 0 {
@@ -39,6 +45,7 @@ fn number_fast_path_is_exact() {
         }
         texts.push(t);
     }
+    assert_eq!(parse_number("9.999999999999999"), Some(9.999999999999998));
     for t in &texts {
         let expected = t.parse::<f64>().ok();
         assert_eq!(
@@ -103,13 +110,52 @@ fn natural_sort_matches_the_published_sequence() {
         })
         .collect();
     for i in 1..keys.len() {
+        // "01" and "1" are the same number; every other neighbour is strictly ordered.
+        if (sequence[i - 1], sequence[i]) == ("01", "1") {
+            assert_eq!(keys[i - 1], keys[i]);
+            continue;
+        }
         assert!(
-            keys[i - 1] <= keys[i],
+            keys[i - 1] < keys[i],
             "{} should sort before {}",
             sequence[i - 1],
             sequence[i]
         );
     }
+}
+
+/// "true" and "false" are text in the natural order, not the numbers they are elsewhere.
+#[test]
+fn natural_sort_keeps_true_and_false_among_words() {
+    let key = |s: &str| {
+        let mut k = Vec::new();
+        sort_key(s, &mut k);
+        k
+    };
+    for word in ["false", "true"] {
+        assert!(
+            key("a12345hfh") < key(word),
+            "{word} sorts after other words"
+        );
+        assert!(key(word) < key("0"), "{word} sorts before the numbers");
+        assert!(key(word) < key("-5"), "{word} sorts before the numbers");
+    }
+    assert!(key("false") < key("true"));
+}
+
+/// Flooring before the epoch rounds towards the past, not towards zero.
+#[test]
+fn rounding_before_the_epoch() {
+    assert_eq!(round_millis(-1, 1_000, "ms", false), Some(-1_000));
+    assert_eq!(round_millis(-1, 1_000, "ms", true), Some(0));
+    assert_eq!(
+        format_timestamp(round_millis(-1, 1_000, "ms", false).unwrap()),
+        "1969-12-31 23:59:59.000"
+    );
+    assert_eq!(
+        round_millis(-3_600_001, 3_600_000, "ms", false),
+        Some(-7_200_000)
+    );
 }
 
 #[test]
