@@ -2,7 +2,9 @@
 //! learned from the datapoints before it.
 //!
 //! Model: each datapoint belongs to a slot — its hour of the day, or its hour of the week once
-//! the history before it spans two weeks, so weekday and weekend traffic are told apart. The
+//! the history before it spans two weeks and holds [`MIN_HISTORY`] datapoints of that hour of the
+//! week (five weeks of hourly datapoints, one week of minutes), so weekday and weekend traffic are
+//! told apart. The
 //! normal level is the median of the slot's earlier datapoints (at most the last
 //! [`SLOT_HISTORY`]). The spread is 1.4826 × a median absolute deviation (the standard deviation
 //! for normal data, unmoved by past spikes): that of the slot's datapoints, or, when larger, that
@@ -46,12 +48,15 @@ pub fn bands(series: &Series, width: f64) -> HashMap<i64, Band> {
     for (&t, &v) in series {
         let day_slot = t.rem_euclid(86_400_000) / HOUR_MS;
         let week_slot = t.rem_euclid(WEEK_MS) / HOUR_MS;
-        let history = if t - first >= 2 * WEEK_MS {
-            weekly.get(&week_slot)
-        } else {
-            daily.get(&day_slot)
-        };
-        if let Some(h) = history.filter(|h| h.len() >= MIN_HISTORY) {
+        // The hour of the week once the history spans two weeks and that slot has enough of it;
+        // until then the hour of the day.
+        let enough = |h: &&VecDeque<f64>| h.len() >= MIN_HISTORY;
+        let history = weekly
+            .get(&week_slot)
+            .filter(enough)
+            .filter(|_| t - first >= 2 * WEEK_MS)
+            .or_else(|| daily.get(&day_slot).filter(enough));
+        if let Some(h) = history {
             let (level, slot_spread) = level_and_spread(h);
             let spread = slot_spread.max(1.4826 * median_deviation(&residuals, 0.0));
             out.insert(
@@ -169,6 +174,20 @@ mod tests {
         let b = bands(&s, 3.0);
         let quiet = b[&(7 * 86_400_000 + 5 * HOUR_MS)];
         assert!(quiet.high > 60.0 && quiet.low < 40.0, "{quiet:?}");
+    }
+
+    /// Past two weeks, an hourly series keeps its band (from the hour of the day) until the hour
+    /// of the week has five datapoints of its own.
+    #[test]
+    fn weekly_slots_take_over_only_with_enough_history() {
+        let s: Series = (0..24 * 40)
+            .map(|h| (h * HOUR_MS, 10.0 + (h % 3) as f64))
+            .collect();
+        let b = bands(&s, 3.0);
+        let missing: Vec<i64> = (5 * 24..24 * 40)
+            .filter(|h| !b.contains_key(&(h * HOUR_MS)))
+            .collect();
+        assert!(missing.is_empty(), "no band at hours {missing:?}");
     }
 
     #[test]
