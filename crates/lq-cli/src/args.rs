@@ -103,6 +103,9 @@ Alarms ([alarms.NAME] in the config file; `lq alarm --help`):
   lq alarm check --state alarms.json checkout-errors logs/          (exit 0 OK, 3 ALARM, 4 INSUFFICIENT_DATA)
   lq alarm watch --state alarms.json logs/                          (evaluate as periods complete; run actions)
 
+A local CloudWatch Logs endpoint (`lq serve --help`):
+  lq serve --listen 127.0.0.1:4566 --store logs.lq --logs ./logs     (AWS SDKs and CLI: --endpoint-url)
+
 Saved queries and defaults (in $XDG_CONFIG_HOME/lq/config.toml, or --config FILE):
   lq --list-queries
   lq -q errors-by-service app.log

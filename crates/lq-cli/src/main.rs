@@ -11,6 +11,7 @@ mod ingest;
 mod output_file;
 mod progress;
 mod render;
+mod serve;
 mod store;
 
 use std::io::{IsTerminal, Write};
@@ -58,7 +59,7 @@ fn main() -> ExitCode {
         libc::mallopt(libc::M_TRIM_THRESHOLD, 128 << 20);
         libc::mallopt(libc::M_MMAP_THRESHOLD, 32 << 20);
     }
-    // `lq ingest ...` and `lq store ...` are commands of their own; anything else is a query.
+    // `lq ingest`, `lq alarm`, `lq store` and `lq serve` are commands of their own; anything else is a query.
     match std::env::args().nth(1).as_deref() {
         Some("ingest") => {
             return finish(
@@ -79,6 +80,12 @@ fn main() -> ExitCode {
             return finish(
                 store::StoreArgs::try_parse_from(std::env::args().skip(1)),
                 store::run,
+            );
+        }
+        Some("serve") => {
+            return finish(
+                serve::ServeArgs::try_parse_from(std::env::args().skip(1)),
+                serve::run,
             );
         }
         _ => {}

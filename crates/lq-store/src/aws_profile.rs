@@ -1,5 +1,7 @@
 //! AWS shared credentials and config files (`~/.aws/credentials`, `~/.aws/config`): the keys and
-//! region of a profile (`AWS_PROFILE`, else `default`), for when the environment names none.
+//! region of a profile (`AWS_PROFILE`, else `default`), for when the environment names none; and
+//! every key pair of a credentials file (the keys a server accepts).
+#![cfg_attr(not(feature = "cloud"), allow(dead_code))]
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -33,6 +35,19 @@ fn sections(text: &str) -> HashMap<String, HashMap<String, String>> {
         }
     }
     out
+}
+
+/// Every profile's key pair (access key id, secret access key) in a credentials file's text, by
+/// profile name; profiles without both keys are left out.
+pub fn key_pairs(credentials: &str) -> std::collections::BTreeMap<String, (String, String)> {
+    sections(credentials)
+        .into_iter()
+        .filter_map(|(name, keys)| {
+            let id = keys.get("aws_access_key_id")?.clone();
+            let secret = keys.get("aws_secret_access_key")?.clone();
+            Some((name, (id, secret)))
+        })
+        .collect()
 }
 
 /// The profile `name` from the texts of the credentials and config files.
@@ -101,6 +116,19 @@ mod tests {
         assert_eq!(
             profile_from("none", credentials, config),
             Profile::default()
+        );
+        let pairs = key_pairs(&format!(
+            "{credentials}[half]\naws_access_key_id = AKIDHALF\n"
+        ));
+        assert_eq!(
+            pairs.into_iter().collect::<Vec<_>>(),
+            [
+                (
+                    "default".to_string(),
+                    ("AKIDEFAULT".to_string(), "s1".to_string())
+                ),
+                ("dev".to_string(), ("AKIDEV".to_string(), "s2".to_string())),
+            ]
         );
     }
 }

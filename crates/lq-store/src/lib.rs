@@ -9,12 +9,15 @@
 //! The way through: [`ingest()`] reads inputs ([`records`]) into chunks ([`chunk`]), encoded
 //! ([`encode`]) and recorded in the [`ledger`]; [`table()`] lists the files a query needs
 //! ([`files`]) and scans them as one table; [`retention`] and [`compact()`] keep the store small.
-//! [`parquet_table`] reads Parquet files lq did not write the same way.
+//! [`parquet_table`] reads Parquet files lq did not write the same way. [`append()`] writes
+//! events handed over one by one (the server's PutLogEvents); [`catalog`] keeps the groups and
+//! streams the server's API created.
 
 #![warn(missing_docs)]
 
-#[cfg(feature = "cloud")]
-mod aws_profile;
+mod append;
+pub mod aws_profile;
+pub mod catalog;
 mod chunk;
 mod compact;
 mod encode;
@@ -35,6 +38,7 @@ mod records;
 pub mod retention;
 mod table;
 
+pub use append::{Appended, Event, append, event_order};
 pub use compact::{CompactOptions, CompactReport, compact};
 pub use error::StoreError;
 pub use ingest::{IngestOptions, IngestReport, ingest};

@@ -155,6 +155,25 @@ pub fn next_token(src: &str, pos: usize, operand_expected: bool) -> Result<Token
     }
 }
 
+/// `text` as a single-quoted string literal that reads back as `text` (for queries built by
+/// programs, e.g. a server filtering on a stream name).
+pub fn quote_string(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 2);
+    out.push('\'');
+    for c in text.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '\'' => out.push_str("\\'"),
+            '\n' => out.push_str("\\n"),
+            '\t' => out.push_str("\\t"),
+            '\r' => out.push_str("\\r"),
+            c => out.push(c),
+        }
+    }
+    out.push('\'');
+    out
+}
+
 fn string_literal(rest: &str, quote: char) -> Option<(String, usize)> {
     let mut out = String::new();
     let mut chars = rest.char_indices().skip(1);
@@ -353,6 +372,22 @@ mod tests {
                 return out;
             }
             out.push(t.tok);
+        }
+    }
+
+    #[test]
+    fn quoted_strings_read_back_as_written() {
+        for text in [
+            "plain",
+            "it's",
+            "a\\b",
+            "line\nbreak\ttab\r",
+            "\\'",
+            "\"double\"",
+            "",
+        ] {
+            let quoted = quote_string(text);
+            assert_eq!(toks(&quoted), [Tok::Str(text.to_string())], "{quoted}");
         }
     }
 

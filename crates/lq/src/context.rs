@@ -8,6 +8,7 @@ use datafusion::execution::memory_pool::{FairSpillPool, TrackConsumersPool};
 use datafusion::execution::runtime_env::RuntimeEnvBuilder;
 use datafusion::prelude::{SessionConfig, SessionContext};
 
+use crate::memory::QueryPool;
 use crate::{EngineOptions, Error};
 
 /// A `SessionContext` with the engine's partitions, memory limit and spill directory.
@@ -21,12 +22,23 @@ pub(crate) fn session_context(options: &EngineOptions) -> Result<SessionContext,
     parquet.pushdown_filters = true;
     parquet.reorder_filters = true;
     let mut runtime = RuntimeEnvBuilder::new();
-    if let Some(limit) = options.memory_limit {
+    let top = std::num::NonZeroUsize::MIN.saturating_add(4);
+    match (options.memory_limit, &options.shared_memory) {
         // Fair shares let every spilling operator (aggregate, sort, join) get its part.
-        runtime = runtime.with_memory_pool(Arc::new(TrackConsumersPool::new(
-            FairSpillPool::new(limit),
-            std::num::NonZeroUsize::MIN.saturating_add(4),
-        )));
+        (Some(limit), None) => {
+            runtime = runtime.with_memory_pool(Arc::new(TrackConsumersPool::new(
+                FairSpillPool::new(limit),
+                top,
+            )));
+        }
+        (limit, Some(total)) => {
+            let limit = limit.unwrap_or(total.limit());
+            runtime = runtime.with_memory_pool(Arc::new(TrackConsumersPool::new(
+                QueryPool::new(limit, total.clone()),
+                top,
+            )));
+        }
+        (None, None) => {}
     }
     if let Some(dir) = &options.spill_dir {
         runtime = runtime.with_temp_file_path(dir.clone());

@@ -33,6 +33,11 @@ pub struct EngineOptions {
     /// A log store to read instead of the inputs: a directory or an `s3://`, `gs://` or `az://`
     /// URL (see the `lq-store` crate); `SOURCE` selects its log groups.
     pub store: Option<String>,
+    /// The store's groups a query without `SOURCE` reads (`None`: all of them).
+    pub store_groups: Option<Vec<String>>,
+    /// A total of memory shared with other engines' queries (a server's); each query still has
+    /// `memory_limit` of its own.
+    pub shared_memory: Option<crate::SharedMemory>,
 }
 
 /// Half of the machine's memory (from `/proc/meminfo`), or 4 GiB when that cannot be read.
@@ -63,6 +68,8 @@ impl Default for EngineOptions {
             spill_dir: None,
             record_start: None,
             store: None,
+            store_groups: None,
+            shared_memory: None,
         }
     }
 }

@@ -268,7 +268,7 @@ impl PreparedQuery {
                         source,
                         lq_store::files::groups(location).await?,
                     )),
-                    None => None,
+                    None => options.store_groups.clone(),
                 };
                 let table = lq_store::table(
                     location,
