@@ -53,6 +53,12 @@ pub struct ServeArgs {
     /// Memory one query may use, in MiB (default: a quarter of the shared memory).
     #[arg(long, value_name = "MIB")]
     pub query_memory_mb: Option<usize>,
+    /// A TLS certificate chain (PEM); with --tls-key, the server speaks HTTPS.
+    #[arg(long, value_name = "PEM", requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+    /// The TLS private key (PEM) of --tls-cert.
+    #[arg(long, value_name = "PEM", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
     /// Seconds a client has to send a request's headers, and then its body.
     #[arg(long, value_name = "SECONDS", default_value_t = 30)]
     pub request_timeout: u64,
@@ -96,6 +102,7 @@ pub fn run(args: ServeArgs) -> Result<(), Failure> {
     options.max_concurrent_queries = args.max_queries.max(1);
     options.query_timeout = Duration::from_secs(args.query_timeout.max(1));
     options.keep_results = Duration::from_secs(args.keep_results);
+    options.tls = args.tls_cert.zip(args.tls_key);
     options.request_timeout = Duration::from_secs(args.request_timeout.max(1));
     if let Some(mb) = args.memory_mb {
         options.memory_total = mb.max(16) << 20;
@@ -104,6 +111,11 @@ pub fn run(args: ServeArgs) -> Result<(), Failure> {
     if let Some(mb) = args.query_memory_mb {
         options.memory_per_query = mb.max(16) << 20;
     }
+    let scheme = if options.tls.is_some() {
+        "https"
+    } else {
+        "http"
+    };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -111,7 +123,7 @@ pub fn run(args: ServeArgs) -> Result<(), Failure> {
     let result = runtime.block_on(lq_server::serve(
         options,
         |addr| {
-            eprintln!("lq serve: listening on http://{addr} (Ctrl-C to stop)");
+            eprintln!("lq serve: listening on {scheme}://{addr} (Ctrl-C to stop)");
         },
         stop_signal(),
     ));

@@ -23,6 +23,7 @@ pub mod reader;
 pub mod results;
 pub mod sources;
 pub mod state;
+pub mod tls;
 pub mod writer;
 
 pub use credentials::Credentials;
@@ -50,8 +51,12 @@ pub async fn serve(
         addr: options.listen.to_string(),
         source,
     })?;
+    let tls = match &options.tls {
+        Some((cert, key)) => Some(tls::acceptor(cert, key)?),
+        None => None,
+    };
     let state = Arc::new(ServerState::new(options)?);
     on_ready(addr);
-    listener::serve(state, listener, shutdown).await;
+    listener::serve(state, listener, tls, shutdown).await;
     Ok(())
 }

@@ -1,4 +1,4 @@
-//! Accepting connections: HTTP/1.1 with a time limit on each request's headers (a slow client
+//! Accepting connections: HTTP/1.1 (over TLS when configured) with a time limit on each request's headers (a slow client
 //! cannot hold a connection), optional TLS, and a graceful shutdown that lets requests in progress
 //! finish (so every acknowledged event is stored) and cancels running queries.
 
@@ -11,6 +11,7 @@ use hyper_util::server::conn::auto::Builder;
 use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
+use tokio_rustls::TlsAcceptor;
 
 use crate::protocol::router;
 use crate::state::ServerState;
@@ -18,10 +19,11 @@ use crate::state::ServerState;
 /// How long a shutdown waits for requests in progress.
 const DRAIN: Duration = Duration::from_secs(30);
 
-/// Serves `state` on `listener` until `shutdown` completes.
+/// Serves `state` on `listener` (over TLS with `tls`) until `shutdown` completes.
 pub async fn serve(
     state: Arc<ServerState>,
     listener: TcpListener,
+    tls: Option<TlsAcceptor>,
     shutdown: impl Future<Output = ()>,
 ) {
     let app = router(state.clone());
@@ -46,10 +48,27 @@ pub async fn serve(
                 };
                 let _ = stream.set_nodelay(true);
                 let service = TowerToHyperService::new(app.clone());
-                let conn = builder.serve_connection(TokioIo::new(stream), service).into_owned();
-                let conn = graceful.watch(conn);
+                let builder = builder.clone();
+                let watcher = graceful.watcher();
+                let tls = tls.clone();
+                let handshake = state.options.request_timeout;
                 tokio::spawn(async move {
-                    let _ = conn.await;
+                    match tls {
+                        None => {
+                            let conn = builder.serve_connection(TokioIo::new(stream), service);
+                            let _ = watcher.watch(conn.into_owned()).await;
+                        }
+                        Some(acceptor) => {
+                            // A client that never completes the handshake is dropped.
+                            let Ok(Ok(stream)) =
+                                tokio::time::timeout(handshake, acceptor.accept(stream)).await
+                            else {
+                                return;
+                            };
+                            let conn = builder.serve_connection(TokioIo::new(stream), service);
+                            let _ = watcher.watch(conn.into_owned()).await;
+                        }
+                    }
                 });
             }
             _ = &mut shutdown => break,

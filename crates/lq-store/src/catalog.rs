@@ -87,6 +87,20 @@ pub async fn delete_group(location: &Location, group: &str) -> Result<u64, Store
         delete(location, &file.path).await?;
         deleted += 1;
     }
+    // On local disk the emptied directories would still name the group.
+    if location.is_local() {
+        let dir = std::path::PathBuf::from(format!("/{}", location.path(&group_dir(group))));
+        match std::fs::remove_dir_all(&dir) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(source) => {
+                return Err(StoreError::Io {
+                    path: dir.display().to_string(),
+                    source,
+                });
+            }
+        }
+    }
     retention::set_policy(location, group, None).await?;
     delete(location, &record_path(location, group)).await?;
     Ok(deleted)

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use futures::StreamExt;
 use serde_json::{Value, json};
 
-use super::{Params, check_group_name, check_stream_name};
+use super::request::{Params, check_group_name, check_stream_name};
 use crate::error::ApiError;
 use crate::reader::{self, EventRow, Streams};
 use crate::state::ServerState;
@@ -178,11 +178,11 @@ pub(super) async fn get_log_events(
     let (start, end) = match p.str("nextToken")? {
         Some(token) => match token.split_once('/') {
             Some(("f", pos)) => {
-                let pos = super::decode_token("e", pos)?;
+                let pos = super::request::decode_token("e", pos)?;
                 (pos, pos + limit)
             }
             Some(("b", pos)) => {
-                let pos = super::decode_token("e", pos)?;
+                let pos = super::request::decode_token("e", pos)?;
                 (pos.saturating_sub(limit), pos)
             }
             _ => {
@@ -212,8 +212,8 @@ pub(super) async fn get_log_events(
     let last = start + events.len() as u64;
     Ok(json!({
         "events": events,
-        "nextForwardToken": format!("f/{}", super::encode_token("e", last)),
-        "nextBackwardToken": format!("b/{}", super::encode_token("e", start)),
+        "nextForwardToken": format!("f/{}", super::request::encode_token("e", last)),
+        "nextBackwardToken": format!("b/{}", super::request::encode_token("e", start)),
     }))
 }
 

@@ -7,7 +7,7 @@ use futures::StreamExt;
 use serde_json::{Value, json};
 use sha2::Digest;
 
-use super::{Params, check_stream_name};
+use super::request::{Params, check_stream_name};
 use crate::error::ApiError;
 use crate::filter_pattern::FilterPattern;
 use crate::reader::{self, EventRow, Streams};
@@ -61,7 +61,7 @@ pub(super) async fn filter_log_events(
     let limit = p.limit("limit", 10_000, 10_000)? as u64;
     let range = (p.i64("startTime")?, p.i64("endTime")?);
     let skip = match p.str("nextToken")? {
-        Some(t) => super::decode_token("m", t)?,
+        Some(t) => super::request::decode_token("m", t)?,
         None => 0,
     };
     let mut stream = reader::events(state, &group, &streams, range, false, None).await?;
@@ -102,7 +102,7 @@ pub(super) async fn filter_log_events(
     }
     let mut out = json!({ "events": events, "searchedLogStreams": [] });
     if more {
-        out["nextToken"] = Value::String(super::encode_token("m", matched - 1));
+        out["nextToken"] = Value::String(super::request::encode_token("m", matched - 1));
     }
     Ok(out)
 }

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use serde_json::{Value, json};
 
-use super::{Caller, Params, check_group_name, group_arn};
+use super::request::{Caller, Params, check_group_name, group_arn};
 use crate::error::ApiError;
 use crate::sources::log_dir_groups;
 use crate::state::ServerState;
@@ -78,7 +78,7 @@ pub(super) async fn describe_log_groups(
     }
     let limit = p.limit("limit", 50, 50)?;
     let start = match p.str("nextToken")? {
-        Some(t) => super::decode_token("g", t)? as usize,
+        Some(t) => super::request::decode_token("g", t)? as usize,
         None => 0,
     };
     let mut all: BTreeMap<String, Listed> = BTreeMap::new();
@@ -144,7 +144,7 @@ pub(super) async fn describe_log_groups(
         .collect();
     let mut out = json!({ "logGroups": page });
     if start + limit < matching.len() {
-        out["nextToken"] = Value::String(super::encode_token("g", (start + limit) as u64));
+        out["nextToken"] = Value::String(super::request::encode_token("g", (start + limit) as u64));
     }
     Ok(out)
 }

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use lq::datafusion::arrow::array::Array;
 use serde_json::{Value, json};
 
-use super::{Params, check_group_name, group_of_identifier};
+use super::request::{Params, check_group_name, group_of_identifier};
 use crate::error::ApiError;
 use crate::queries::Status;
 use crate::results::{Pointer, message_hash};
@@ -125,7 +125,7 @@ pub(super) fn describe_queries(state: &ServerState, p: &Params<'_>) -> Result<Va
     let status = p.str("status")?;
     let max = p.limit("maxResults", 1000, 1000)?;
     let start = match p.str("nextToken")? {
-        Some(t) => super::decode_token("q", t)? as usize,
+        Some(t) => super::request::decode_token("q", t)? as usize,
         None => 0,
     };
     let matching: Vec<_> = state
@@ -151,7 +151,7 @@ pub(super) fn describe_queries(state: &ServerState, p: &Params<'_>) -> Result<Va
         .collect();
     let mut out = json!({ "queries": page });
     if start + max < matching.len() {
-        out["nextToken"] = Value::String(super::encode_token("q", (start + max) as u64));
+        out["nextToken"] = Value::String(super::request::encode_token("q", (start + max) as u64));
     }
     Ok(out)
 }

@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use serde_json::{Value, json};
 
-use super::{Caller, Params, check_group_name, check_stream_name, group_arn};
+use super::request::{Caller, Params, check_group_name, check_stream_name, group_arn};
 use crate::error::ApiError;
 use crate::state::ServerState;
 
@@ -70,7 +70,7 @@ pub(super) async fn describe_log_streams(
     let descending = p.bool("descending")?.unwrap_or(false);
     let limit = p.limit("limit", 50, 50)?;
     let start = match p.str("nextToken")? {
-        Some(t) => super::decode_token("s", t)? as usize,
+        Some(t) => super::request::decode_token("s", t)? as usize,
         None => 0,
     };
     let location = state.store()?;
@@ -120,7 +120,7 @@ pub(super) async fn describe_log_streams(
         .collect();
     let mut out = json!({ "logStreams": page });
     if start + limit < streams.len() {
-        out["nextToken"] = Value::String(super::encode_token("s", (start + limit) as u64));
+        out["nextToken"] = Value::String(super::request::encode_token("s", (start + limit) as u64));
     }
     Ok(out)
 }

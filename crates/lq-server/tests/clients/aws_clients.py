@@ -50,16 +50,18 @@ def free_port():
         return s.getsockname()[1]
 
 
-def start_server(lq, store, logs, extra=()):
+def start_server(lq, store, logs, extra=(), scheme="http"):
     port = free_port()
     env = dict(os.environ, LQ_SERVE_ACCESS_KEY_ID=KEY, LQ_SERVE_SECRET_ACCESS_KEY=SECRET)
     proc = subprocess.Popen(
         [lq, "serve", "--listen", f"127.0.0.1:{port}", "--store", store, "--logs", logs, *extra],
         env=env, stderr=subprocess.PIPE, text=True)
-    url = f"http://127.0.0.1:{port}"
+    url = f"{scheme}://127.0.0.1:{port}"
+    import ssl
+    insecure = ssl._create_unverified_context()
     for _ in range(300):
         try:
-            urllib.request.urlopen(url + "/", timeout=1).read()
+            urllib.request.urlopen(url + "/", timeout=1, context=insecure).read()
             return proc, url
         except Exception:
             if proc.poll() is not None:
@@ -69,9 +71,9 @@ def start_server(lq, store, logs, extra=()):
     raise SystemExit("lq serve did not start within 30 s")
 
 
-def client(url, key=KEY, secret=SECRET):
+def client(url, key=KEY, secret=SECRET, verify=None):
     return boto3.client(
-        "logs", endpoint_url=url, region_name="us-east-1",
+        "logs", endpoint_url=url, region_name="us-east-1", verify=verify,
         aws_access_key_id=key, aws_secret_access_key=secret,
         config=botocore.config.Config(retries={"max_attempts": 1}))
 
@@ -462,6 +464,27 @@ def load(url, store, seconds, lq, proc):
     check(counted == expected, f"every accepted event is queryable after the load ({sum(accepted)})")
 
 
+def tls_check(lq, store, logs, tmp):
+    cert, key = os.path.join(tmp, "cert.pem"), os.path.join(tmp, "key.pem")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", cert,
+                    "-days", "1", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"],
+                   check=True, capture_output=True)
+    proc, url = start_server(lq, store, logs, ["--tls-cert", cert, "--tls-key", key], scheme="https")
+    try:
+        names = [g["logGroupName"] for g in client(url, verify=cert).describe_log_groups()["logGroups"]]
+        check(GROUP in names, "over TLS (--tls-cert, --tls-key) boto3 verifies the certificate and is answered")
+        plain = url.replace("https://", "http://")
+        try:
+            client(plain).describe_log_groups()
+            answered = True
+        except Exception:
+            answered = False
+        check(not answered, "plain HTTP to the TLS port gets no answer")
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=40)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--lq", required=True)
@@ -494,6 +517,7 @@ def main():
                 proc.kill()
                 failures.append("lq serve did not stop within 40 s of SIGTERM")
         check(proc.returncode == 0, f"lq serve stops cleanly on SIGTERM (exit {proc.returncode})")
+        tls_check(lq, store, os.path.join(tmp, "logs"), tmp)
     print("all client checks passed")
 
 
