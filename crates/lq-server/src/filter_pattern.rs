@@ -304,6 +304,12 @@ impl<'a> Parser<'a> {
         }
     }
 
+    /// Passes the field name repeated before each condition of a space-delimited field.
+    fn skip_name(&mut self) {
+        self.skip();
+        self.rest = &self.rest[name_len(self.rest)..];
+    }
+
     fn end(&mut self) -> Result<(), PatternError> {
         self.skip();
         if self.rest.is_empty() {
@@ -448,6 +454,12 @@ impl<'a> Parser<'a> {
     }
 }
 
+/// The length of the field name `text` starts with.
+fn name_len(text: &str) -> usize {
+    text.find(|c: char| !(c.is_alphanumeric() || c == '_' || c == '-'))
+        .unwrap_or(text.len())
+}
+
 fn space_pattern(text: &str) -> Result<Vec<SpaceField>, PatternError> {
     let mut fields = Vec::new();
     for part in text.split(',') {
@@ -459,9 +471,7 @@ fn space_pattern(text: &str) -> Result<Vec<SpaceField>, PatternError> {
         if part.is_empty() {
             return Err(PatternError("an empty field in [...]".into()));
         }
-        let name_end = part
-            .find(|c: char| !(c.is_alphanumeric() || c == '_' || c == '-'))
-            .unwrap_or(part.len());
+        let name_end = name_len(part);
         if name_end == 0 {
             return Err(PatternError(format!("a field needs a name: {part}")));
         }
@@ -475,24 +485,14 @@ fn space_pattern(text: &str) -> Result<Vec<SpaceField>, PatternError> {
                     let op = p.op()?;
                     all.push((op, p.literal()?));
                     if p.eat("&&") {
-                        p.skip();
-                        let n = p
-                            .rest
-                            .find(|c: char| !(c.is_alphanumeric() || c == '_' || c == '-'))
-                            .unwrap_or(p.rest.len());
-                        p.rest = &p.rest[n..];
+                        p.skip_name();
                         continue;
                     }
                     break;
                 }
                 alternatives.push(all);
                 if p.eat("||") {
-                    p.skip();
-                    let n = p
-                        .rest
-                        .find(|c: char| !(c.is_alphanumeric() || c == '_' || c == '-'))
-                        .unwrap_or(p.rest.len());
-                    p.rest = &p.rest[n..];
+                    p.skip_name();
                     continue;
                 }
                 break;

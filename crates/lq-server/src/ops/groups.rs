@@ -17,6 +17,20 @@ const RETENTION_DAYS: [i64; 22] = [
     3288, 3653,
 ];
 
+/// The store, when it has the group `name`.
+async fn existing<'s>(
+    state: &'s ServerState,
+    name: &str,
+) -> Result<&'s lq_store::Location, ApiError> {
+    let location = state.store()?;
+    if !state.store_has_group(name).await? {
+        return Err(ApiError::not_found(
+            "The specified log group does not exist.",
+        ));
+    }
+    Ok(location)
+}
+
 pub(super) async fn create_log_group(
     state: &Arc<ServerState>,
     p: &Params<'_>,
@@ -46,13 +60,8 @@ pub(super) async fn delete_log_group(
     p: &Params<'_>,
 ) -> Result<Value, ApiError> {
     let name = check_group_name(p.required_str("logGroupName")?)?;
-    let location = state.store()?;
     let _guard = state.catalog.lock().await;
-    if !state.store_has_group(name).await? {
-        return Err(ApiError::not_found(
-            "The specified log group does not exist.",
-        ));
-    }
+    let location = existing(state, name).await?;
     lq_store::catalog::delete_group(location, name).await?;
     Ok(json!({}))
 }
@@ -162,12 +171,7 @@ pub(super) async fn put_retention_policy(
             "1 validation error detected: Value '{days}' at 'retentionInDays' failed to satisfy constraint: Member must satisfy enum value set: {RETENTION_DAYS:?}"
         )));
     }
-    let location = state.store()?;
-    if !state.store_has_group(name).await? {
-        return Err(ApiError::not_found(
-            "The specified log group does not exist.",
-        ));
-    }
+    let location = existing(state, name).await?;
     lq_store::retention::set_policy(location, name, Some(days as u32)).await?;
     lq_store::retention::apply_policy(location, name, chrono::Utc::now().timestamp_millis())
         .await?;
@@ -179,12 +183,7 @@ pub(super) async fn delete_retention_policy(
     p: &Params<'_>,
 ) -> Result<Value, ApiError> {
     let name = check_group_name(p.required_str("logGroupName")?)?;
-    let location = state.store()?;
-    if !state.store_has_group(name).await? {
-        return Err(ApiError::not_found(
-            "The specified log group does not exist.",
-        ));
-    }
+    let location = existing(state, name).await?;
     lq_store::retention::set_policy(location, name, None).await?;
     Ok(json!({}))
 }
