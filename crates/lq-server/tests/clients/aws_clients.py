@@ -369,6 +369,15 @@ def functional(lq, aws, url, store):
         s.sendall(b"POST / HTTP/1.1\r\nHost: x\r\n")
         reply = s.recv(4096)
     check(time.time() - t0 < 15, f"a connection that never finishes its headers is closed ({time.time() - t0:.0f} s)")
+    bad = b'{"logGroupNamePrefix": '
+    status, err = post(url, signed(url, "DescribeLogGroups", bad), bad)
+    check(status == 400 and err["__type"] == "SerializationException", "a malformed JSON body is refused")
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
+        half = signed(url, "PutLogEvents", b"{}")
+        head = "".join(f"{k}: {v}\r\n" for k, v in half.headers.items())
+        s.sendall(f"POST / HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Length: 1000\r\n{head}\r\n".encode() + b'{"logGroupName"')
+    check(client(url).describe_log_groups()["logGroups"] is not None,
+          "a client that disconnects mid-body leaves the server serving")
     for name in ["../../etc", "/../../../etc/passwd", "app/../../x"]:
         code = error_code(lambda: logs.start_query(logGroupName=name, startTime=start, endTime=end,
                                                    queryString="stats count(*)"))
@@ -462,6 +471,8 @@ def load(url, store, seconds, lq, proc):
     check(not errors, f"no request failed under load ({errors[:3]})")
     check(not wrong, "every query under load completed")
     check(counted == expected, f"every accepted event is queryable after the load ({sum(accepted)})")
+    check(peak[0] < 1024 << 20, f"the server's memory stays under --memory-mb 1024 ({peak[0] >> 20} MiB)")
+    return sum(accepted)
 
 
 def tls_check(lq, store, logs, tmp):
@@ -504,9 +515,8 @@ def main():
             f.write("not to be served\n")
         proc, url = start_server(lq, store, os.path.join(tmp, "logs"), ["--memory-mb", "1024", "--request-timeout", "5"])
         try:
-            functional(lq, a.aws, url, store)
-            if a.load:
-                load(url, store, a.load, lq, proc)
+            _, total = functional(lq, a.aws, url, store)
+            loaded = load(url, store, a.load, lq, proc) if a.load else 0
             # Still serving after all of it.
             check(client(url).describe_log_groups()["logGroups"] is not None, "the server still answers")
         finally:
@@ -517,6 +527,9 @@ def main():
                 proc.kill()
                 failures.append("lq serve did not stop within 40 s of SIGTERM")
         check(proc.returncode == 0, f"lq serve stops cleanly on SIGTERM (exit {proc.returncode})")
+        # After the shutdown the store is whole: lq reads every acknowledged event.
+        n = lq_rows(lq, store, "stats count(*) as n", int(time.time()) - 7200, int(time.time()) + 7200)
+        check(n == [{"n": str(total + loaded)}], f"after SIGTERM the store holds every acknowledged event ({n})")
         tls_check(lq, store, os.path.join(tmp, "logs"), tmp)
     print("all client checks passed")
 
