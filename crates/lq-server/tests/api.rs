@@ -277,6 +277,17 @@ async fn queries_are_limited_stopped_and_timed_out() {
     assert_eq!(r["statistics"]["recordsScanned"], 200000.0);
     server.stop().await;
 
+    // Results are kept for `keep_results`, then forgotten when the next query starts.
+    let server = start("keep", |o| o.keep_results = Duration::from_millis(200)).await;
+    let (_, r) = call(server.addr, "StartQuery", query("stats count(*) as n")).await;
+    let kept = r["queryId"].as_str().unwrap().to_string();
+    assert_eq!(wait_done(server.addr, &kept).await["status"], "Complete");
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    call(server.addr, "StartQuery", query("stats count(*) as n")).await;
+    let (_, err) = call(server.addr, "GetQueryResults", json!({"queryId": kept})).await;
+    assert_eq!(err["__type"], "ResourceNotFoundException", "{err}");
+    server.stop().await;
+
     let server = start("timeout", |o| o.query_timeout = Duration::from_millis(1)).await;
     let (_, r) = call(server.addr, "StartQuery", query("stats count(*) by msg")).await;
     let r = wait_done(server.addr, r["queryId"].as_str().unwrap()).await;
