@@ -67,14 +67,4 @@ impl Credentials {
     pub fn secret(&self, access_key_id: &str) -> Option<&str> {
         self.keys.get(access_key_id).map(String::as_str)
     }
-
-    /// How many key pairs.
-    pub fn len(&self) -> usize {
-        self.keys.len()
-    }
-
-    /// Whether there is none.
-    pub fn is_empty(&self) -> bool {
-        self.keys.is_empty()
-    }
 }

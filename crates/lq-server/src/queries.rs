@@ -216,14 +216,6 @@ impl Queries {
         }
         Ok(active)
     }
-
-    /// Queries running now.
-    pub fn running(&self) -> usize {
-        self.lock()
-            .values()
-            .filter(|q| q.lock().status.is_active())
-            .count()
-    }
 }
 
 fn new_id() -> String {

@@ -3,6 +3,7 @@
 
 use std::sync::Arc;
 
+use futures::StreamExt;
 use lq::datafusion::arrow::array::{Array, RecordBatch, StringArray, TimestampMillisecondArray};
 use lq::quote_string as quote;
 
@@ -42,23 +43,8 @@ pub async fn events(
     newest_first: bool,
     limit: Option<u64>,
 ) -> Result<lq::QueryStream, ApiError> {
-    let groups = sources::resolve(state, &[group.to_string()]).await?;
     let mut query = String::from("fields @timestamp, @message, @logStream");
-    match streams {
-        Streams::All => {}
-        Streams::Named(names) => {
-            let list: Vec<String> = names.iter().map(|n| quote(n)).collect();
-            query.push_str(&format!(" | filter @logStream in [{}]", list.join(", ")));
-        }
-        Streams::Prefix(prefix) if prefix.is_empty() => {}
-        Streams::Prefix(prefix) => {
-            query.push_str(&format!(
-                " | filter substr(@logStream, 0, {}) = {}",
-                prefix.chars().count(),
-                quote(prefix)
-            ));
-        }
-    }
+    query.push_str(&stream_filter(streams));
     let order = if newest_first { "desc" } else { "asc" };
     query.push_str(&format!(
         " | sort @timestamp {order}, @message {order}, @logStream {order}"
@@ -66,9 +52,59 @@ pub async fn events(
     if let Some(n) = limit {
         query.push_str(&format!(" | limit {n}"));
     }
+    run(state, group, &query, range).await
+}
+
+/// How many events of `group` in `[start, end]` the streams hold.
+pub async fn count(
+    state: &Arc<ServerState>,
+    group: &str,
+    streams: &Streams,
+    range: (Option<i64>, Option<i64>),
+) -> Result<u64, ApiError> {
+    let query = format!(
+        "filter ispresent(@timestamp){} | stats count(*) as n",
+        stream_filter(streams)
+    );
+    let mut stream = run(state, group, &query, range).await?;
+    let mut n = 0;
+    while let Some(batch) = stream.next().await {
+        let batch = batch.map_err(|e| ApiError::service_unavailable(e.to_string()))?;
+        let texts = lq::format::column_texts(&batch);
+        if let Some(t) = texts.first().filter(|t| !t.is_empty() && t.is_valid(0)) {
+            n += t.value(0).parse::<u64>().unwrap_or(0);
+        }
+    }
+    Ok(n)
+}
+
+/// The query text that keeps only `streams`.
+fn stream_filter(streams: &Streams) -> String {
+    match streams {
+        Streams::All => String::new(),
+        Streams::Named(names) => {
+            let list: Vec<String> = names.iter().map(|n| quote(n)).collect();
+            format!(" | filter @logStream in [{}]", list.join(", "))
+        }
+        Streams::Prefix(prefix) if prefix.is_empty() => String::new(),
+        Streams::Prefix(prefix) => format!(
+            " | filter substr(@logStream, 0, {}) = {}",
+            prefix.chars().count(),
+            quote(prefix)
+        ),
+    }
+}
+
+async fn run(
+    state: &Arc<ServerState>,
+    group: &str,
+    query: &str,
+    range: (Option<i64>, Option<i64>),
+) -> Result<lq::QueryStream, ApiError> {
+    let groups = sources::resolve(state, &[group.to_string()]).await?;
     let (engine, inputs) = sources::engine(state, &groups, range, None);
     engine
-        .stream(&query, inputs)
+        .stream(query, inputs)
         .await
         .map_err(|e| ApiError::service_unavailable(e.to_string()))
 }

@@ -10,7 +10,8 @@ use tokio::sync::{Mutex, mpsc, oneshot};
 
 use crate::error::ApiError;
 
-/// Events waiting for a commit, at most.
+/// Events gathered into one commit before it is written (a call adds at most 10,000 more, so a
+/// commit stays within one append's limit).
 const COMMIT_EVENTS: usize = 200_000;
 
 struct Pending {
@@ -82,9 +83,7 @@ async fn commit(
         std::process::id(),
         SEQUENCE.fetch_add(1, Ordering::Relaxed)
     );
-    for part in events.chunks(0xf_ffff) {
-        lq_store::append(location, part, &name, now).await?;
-    }
+    lq_store::append(location, events, &name, now).await?;
     let _guard = catalog.lock().await;
     let mut groups: std::collections::BTreeMap<&str, Vec<&Event>> = Default::default();
     for e in events {

@@ -193,7 +193,7 @@ pub(super) async fn get_log_events(
         },
         None if p.bool("startFromHead")?.unwrap_or(false) => (0, limit),
         None => {
-            let total = count(state, &group, &streams, range).await?;
+            let total = reader::count(state, &group, &streams, range).await?;
             (total.saturating_sub(limit), total)
         }
     };
@@ -215,21 +215,6 @@ pub(super) async fn get_log_events(
         "nextForwardToken": format!("f/{}", super::request::encode_token("e", last)),
         "nextBackwardToken": format!("b/{}", super::request::encode_token("e", start)),
     }))
-}
-
-async fn count(
-    state: &Arc<ServerState>,
-    group: &str,
-    streams: &Streams,
-    range: (Option<i64>, Option<i64>),
-) -> Result<u64, ApiError> {
-    let mut stream = reader::events(state, group, streams, range, false, None).await?;
-    let mut n = 0u64;
-    while let Some(batch) = stream.next().await {
-        n += reader::rows(&batch.map_err(|e| ApiError::service_unavailable(e.to_string()))?).len()
-            as u64;
-    }
-    Ok(n)
 }
 
 #[cfg(test)]

@@ -60,10 +60,7 @@ pub(super) async fn filter_log_events(
         .map_err(|e| ApiError::invalid_parameter(e.to_string()))?;
     let limit = p.limit("limit", 10_000, 10_000)? as u64;
     let range = (p.i64("startTime")?, p.i64("endTime")?);
-    let skip = match p.str("nextToken")? {
-        Some(t) => super::request::decode_token("m", t)?,
-        None => 0,
-    };
+    let skip = p.page_start("m")? as u64;
     let mut stream = reader::events(state, &group, &streams, range, false, None).await?;
     let mut events = Vec::new();
     let mut matched = 0u64;

@@ -86,10 +86,7 @@ pub(super) async fn describe_log_groups(
         ));
     }
     let limit = p.limit("limit", 50, 50)?;
-    let start = match p.str("nextToken")? {
-        Some(t) => super::request::decode_token("g", t)? as usize,
-        None => 0,
-    };
+    let start = p.page_start("g")?;
     let mut all: BTreeMap<String, Listed> = BTreeMap::new();
     if let Some(location) = &state.location {
         for record in lq_store::catalog::groups(location).await? {
@@ -152,9 +149,7 @@ pub(super) async fn describe_log_groups(
         })
         .collect();
     let mut out = json!({ "logGroups": page });
-    if start + limit < matching.len() {
-        out["nextToken"] = Value::String(super::request::encode_token("g", (start + limit) as u64));
-    }
+    super::request::set_next_token(&mut out, "g", start + limit, matching.len());
     Ok(out)
 }
 

@@ -124,10 +124,7 @@ pub(super) fn describe_queries(state: &ServerState, p: &Params<'_>) -> Result<Va
     let group = p.str("logGroupName")?;
     let status = p.str("status")?;
     let max = p.limit("maxResults", 1000, 1000)?;
-    let start = match p.str("nextToken")? {
-        Some(t) => super::request::decode_token("q", t)? as usize,
-        None => 0,
-    };
+    let start = p.page_start("q")?;
     let matching: Vec<_> = state
         .queries
         .list()
@@ -150,9 +147,7 @@ pub(super) fn describe_queries(state: &ServerState, p: &Params<'_>) -> Result<Va
         })
         .collect();
     let mut out = json!({ "queries": page });
-    if start + max < matching.len() {
-        out["nextToken"] = Value::String(super::request::encode_token("q", (start + max) as u64));
-    }
+    super::request::set_next_token(&mut out, "q", start + max, matching.len());
     Ok(out)
 }
 

@@ -95,6 +95,14 @@ impl<'a> Params<'a> {
         }
     }
 
+    /// Where a listing resumes: the position in `nextToken` (of this `kind`), or 0.
+    pub(crate) fn page_start(&self, kind: &str) -> Result<usize, ApiError> {
+        match self.str("nextToken")? {
+            Some(t) => Ok(decode_token(kind, t)? as usize),
+            None => Ok(0),
+        }
+    }
+
     /// The group an operation names: `logGroupName`, or `logGroupIdentifier` (a name or an ARN).
     pub(crate) fn group(&self) -> Result<String, ApiError> {
         if let Some(name) = self.str("logGroupName")? {
@@ -157,6 +165,13 @@ pub(crate) fn group_arn(region: &str, group: &str) -> String {
 pub(crate) fn encode_token(kind: &str, position: u64) -> String {
     use base64::Engine as _;
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!("lq1/{kind}/{position}"))
+}
+
+/// Sets `nextToken` in `out` when a listing of `total` items goes on after `end`.
+pub(crate) fn set_next_token(out: &mut Value, kind: &str, end: usize, total: usize) {
+    if end < total {
+        out["nextToken"] = Value::String(encode_token(kind, end as u64));
+    }
 }
 
 /// A page token read back, for the same kind of request.

@@ -69,10 +69,7 @@ pub(super) async fn describe_log_streams(
     }
     let descending = p.bool("descending")?.unwrap_or(false);
     let limit = p.limit("limit", 50, 50)?;
-    let start = match p.str("nextToken")? {
-        Some(t) => super::request::decode_token("s", t)? as usize,
-        None => 0,
-    };
+    let start = p.page_start("s")?;
     let location = state.store()?;
     let record = match lq_store::catalog::group(location, &group).await? {
         Some(r) => r,
@@ -119,8 +116,6 @@ pub(super) async fn describe_log_streams(
         })
         .collect();
     let mut out = json!({ "logStreams": page });
-    if start + limit < streams.len() {
-        out["nextToken"] = Value::String(super::request::encode_token("s", (start + limit) as u64));
-    }
+    super::request::set_next_token(&mut out, "s", start + limit, streams.len());
     Ok(out)
 }
